@@ -1,0 +1,84 @@
+//! The command line: every flag and its help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sipwall",
+    version,
+    about = "Make VoIP work through firewalls and NAT, safely",
+    long_about = "sipwall turns a VoIP provider's firewall requirements into something you can run: \
+a typed profile of what the provider needs (ports, NAT behaviour, SIP ALG off, UDP timeouts, \
+security), firewall rules for your vendor, an audit of your firewall export, and a live test \
+from behind your firewall.",
+    after_help = "Exit codes: 0 success, 1 findings or failures, 2 usage or input error \
+(also: command not available yet), 3 server unreachable. See docs/exit-codes.md."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show, check and export provider profiles (the provider's requirements as a file)
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+    /// Render firewall configuration from a profile (not available yet)
+    Rules(NotYet),
+    /// Audit a firewall export against a profile (not available yet)
+    Audit(NotYet),
+    /// Test this network live against a sipwall reflector (not available yet)
+    Check(NotYet),
+    /// Run the reflector that `sipwall check` talks to (not available yet)
+    Serve(NotYet),
+}
+
+/// Commands whose issue has not landed: they take any arguments and refuse with exit code 2.
+#[derive(Debug, Args)]
+pub struct NotYet {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// List the built-in profiles
+    List {
+        /// Print JSON (schema sipwall.profile-list, version 1) instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a profile: flows, NAT, SIP ALG, media, security, conflicts, each with its source
+    #[command(after_help = "Examples:\n  sipwall profile show fonality-pbxtra-premise\n  \
+sipwall profile show cloudli --set outbound_proxy=proxy.example.net\n  \
+sipwall profile show ./my-provider.toml --json")]
+    Show {
+        /// A built-in profile id (see `sipwall profile list`) or a profile file
+        profile: String,
+        /// Fill a profile parameter, e.g. --set outbound_proxy=proxy.example.net (repeatable)
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+        /// Print JSON (schema sipwall.profile, version 1) instead of tables
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check profile files: syntax, types, ports, CIDRs, sources, and consistency
+    #[command(after_help = "Errors are printed as FILE:LINE:COLUMN with the offending text and a hint.\n\
+Exit code 0 when every file is valid, 2 when any has an error, 1 with --strict when any has a warning.")]
+    Validate {
+        /// Profile files to check
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Treat warnings (e.g. overlapping flows, unused parameters) as failures (exit code 1)
+        #[arg(long)]
+        strict: bool,
+        /// Print JSON (schema sipwall.profile-validation, version 1)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the JSON Schema of the profile format (for editors and CI checks)
+    Schema,
+}

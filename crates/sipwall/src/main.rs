@@ -1,0 +1,42 @@
+//! The `sipwall` binary: command-line parsing and wiring only; the work lives in the crates.
+
+mod cli;
+mod exit;
+mod profile_cmd;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::exit::{CliError, Exit};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Profile(command) => profile_cmd::run(command),
+        Command::Rules(_) => not_available("rules", "profile → firewall configuration"),
+        Command::Audit(_) => not_available("audit", "firewall export → findings"),
+        Command::Check(_) => not_available("check", "the live network test"),
+        Command::Serve(_) => not_available("serve", "the reflector"),
+    };
+    match result {
+        Ok(exit) => exit.into(),
+        Err(error) => {
+            eprint!("{}", error.message);
+            if !error.message.ends_with('\n') {
+                eprintln!();
+            }
+            error.code.into()
+        }
+    }
+}
+
+/// Later commands refuse plainly instead of printing anything that could be mistaken for a result.
+fn not_available(command: &str, what: &str) -> Result<Exit, CliError> {
+    Err(CliError::usage(format!(
+        "error: `sipwall {command}` ({what}) is not available yet in this version; \
+`sipwall profile` is. See CHANGELOG.md."
+    )))
+}

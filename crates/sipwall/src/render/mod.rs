@@ -1,0 +1,3 @@
+//! Human-readable output. JSON output is serde's, straight from the models.
+
+pub mod profile;
