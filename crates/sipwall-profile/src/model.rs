@@ -228,6 +228,21 @@ pub struct Nat {
     pub keepalives: Vec<Keepalive>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_ttl: Option<SessionTtl>,
+    /// The NAT must hairpin: an inside host can reach another inside host's public mapping
+    /// (RFC 4787 REQ-9).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hairpinning: Option<Requirement>,
+    /// Outbound traffic must refresh a binding's timer (RFC 4787 REQ-6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbound_refresh: Option<Requirement>,
+}
+
+/// A requirement that is met or not, with its reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Requirement {
+    pub why: String,
+    pub sources: Vec<Source>,
 }
 
 impl Nat {

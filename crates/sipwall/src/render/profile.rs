@@ -214,6 +214,12 @@ fn nat(p: &Profile, out: &mut String) {
             k.interval_seconds, kebab(&k.sender), kebab(&k.method), kebab(&k.transport), cites(&k.sources)
         );
     }
+    if let Some(h) = &nat.hairpinning {
+        let _ = writeln!(out, "  hairpinning required: {} {}", h.why, cites(&h.sources));
+    }
+    if let Some(r) = &nat.outbound_refresh {
+        let _ = writeln!(out, "  outbound traffic refreshes bindings: {} {}", r.why, cites(&r.sources));
+    }
     if let Some(ttl) = &nat.session_ttl {
         let _ = writeln!(out, "  session TTL: {} s ({}) {}", ttl.seconds, ttl.scope, cites(&ttl.sources));
     }
