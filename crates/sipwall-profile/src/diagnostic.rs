@@ -33,7 +33,9 @@ impl Location {
         let start = floor_char_boundary(source, span.start.min(source.len()));
         let end = floor_char_boundary(source, span.end.clamp(start, source.len()));
         let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = source[start..].find('\n').map_or(source.len(), |i| start + i);
+        let line_end = source[start..]
+            .find('\n')
+            .map_or(source.len(), |i| start + i);
         let line = source[..start].matches('\n').count() + 1;
         let column = source[line_start..start].chars().count() + 1;
         let text = source[start..end].lines().next().unwrap_or("").to_string();
@@ -43,7 +45,9 @@ impl Location {
             column,
             span: start..end,
             text,
-            line_text: source[line_start..line_end].trim_end_matches('\r').to_string(),
+            line_text: source[line_start..line_end]
+                .trim_end_matches('\r')
+                .to_string(),
         }
     }
 }
@@ -114,7 +118,11 @@ impl Diagnostic {
         let mut out = String::new();
         match &self.location {
             Some(loc) => {
-                let _ = writeln!(out, "{label}: {}:{}:{}: {}", loc.file, loc.line, loc.column, self.message);
+                let _ = writeln!(
+                    out,
+                    "{label}: {}:{}:{}: {}",
+                    loc.file, loc.line, loc.column, self.message
+                );
                 let number = loc.line.to_string();
                 let pad = " ".repeat(number.len());
                 let marker_width = loc.text.chars().count().max(1);

@@ -28,7 +28,9 @@ impl Endpoint {
     pub fn overlaps(&self, other: &Endpoint) -> bool {
         match (self, other) {
             (Endpoint::Any, _) | (_, Endpoint::Any) => true,
-            (Endpoint::Net(a), Endpoint::Net(b)) => a.contains(&b.network()) || b.contains(&a.network()),
+            (Endpoint::Net(a), Endpoint::Net(b)) => {
+                a.contains(&b.network()) || b.contains(&a.network())
+            }
             (Endpoint::Host(a), Endpoint::Host(b)) => a.eq_ignore_ascii_case(b),
             (Endpoint::Param(a), Endpoint::Param(b)) => a == b,
             _ => false,
@@ -51,7 +53,9 @@ impl fmt::Display for Endpoint {
 /// Why an endpoint could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EndpointError {
-    #[error("`{0}` is not a valid CIDR prefix: expected ADDRESS/LENGTH, e.g. 200.219.237.64/27 or 2001:db8::/32")]
+    #[error(
+        "`{0}` is not a valid CIDR prefix: expected ADDRESS/LENGTH, e.g. 200.219.237.64/27 or 2001:db8::/32"
+    )]
     BadCidr(String),
     #[error("`{text}` has host bits set below the /{len} prefix; did you mean {network}?")]
     HostBits {
@@ -94,7 +98,10 @@ impl FromStr for Endpoint {
             }
             return Ok(Endpoint::Net(net));
         }
-        if text.split('.').all(|label| label.bytes().all(|b| b.is_ascii_digit())) {
+        if text
+            .split('.')
+            .all(|label| label.bytes().all(|b| b.is_ascii_digit()))
+        {
             return Err(EndpointError::BadIpv4(text.to_string()));
         }
         if is_dns_name(text) {
@@ -114,7 +121,9 @@ fn is_dns_name(text: &str) -> bool {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
 }
 
@@ -156,22 +165,43 @@ mod tests {
     fn reads_every_form() {
         assert_eq!(parse("any"), Ok(Endpoint::Any));
         assert_eq!(parse("52.67.38.195").unwrap().to_string(), "52.67.38.195");
-        assert_eq!(parse("200.219.237.64/27").unwrap().to_string(), "200.219.237.64/27");
+        assert_eq!(
+            parse("200.219.237.64/27").unwrap().to_string(),
+            "200.219.237.64/27"
+        );
         assert_eq!(parse("2001:db8::/32").unwrap().to_string(), "2001:db8::/32");
         assert_eq!(
             parse("Contact.UCPro.algartelem.com.br"),
             Ok(Endpoint::Host("contact.ucpro.algartelem.com.br".into()))
         );
-        assert_eq!(parse("${outbound_proxy}"), Ok(Endpoint::Param("outbound_proxy".into())));
+        assert_eq!(
+            parse("${outbound_proxy}"),
+            Ok(Endpoint::Param("outbound_proxy".into()))
+        );
     }
 
     #[test]
     fn rejects_bad_addresses_with_the_reason() {
-        assert!(matches!(parse("10.0.0.0/33"), Err(EndpointError::BadCidr(_))));
-        assert!(matches!(parse("10.0.0.300"), Err(EndpointError::BadIpv4(_))));
-        assert!(matches!(parse("10.0.0.1/24"), Err(EndpointError::HostBits { .. })));
-        assert!(matches!(parse("bad_name.example"), Err(EndpointError::BadName(_))));
-        assert!(matches!(parse("${Bad Name}"), Err(EndpointError::BadReference(_))));
+        assert!(matches!(
+            parse("10.0.0.0/33"),
+            Err(EndpointError::BadCidr(_))
+        ));
+        assert!(matches!(
+            parse("10.0.0.300"),
+            Err(EndpointError::BadIpv4(_))
+        ));
+        assert!(matches!(
+            parse("10.0.0.1/24"),
+            Err(EndpointError::HostBits { .. })
+        ));
+        assert!(matches!(
+            parse("bad_name.example"),
+            Err(EndpointError::BadName(_))
+        ));
+        assert!(matches!(
+            parse("${Bad Name}"),
+            Err(EndpointError::BadReference(_))
+        ));
     }
 
     #[test]

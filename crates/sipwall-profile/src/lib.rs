@@ -20,14 +20,18 @@ pub use diagnostic::{Diagnostic, Location, Severity};
 pub use endpoint::Endpoint;
 pub use load::{Loaded, load_file, load_str};
 pub use model::*;
-pub use params::{Resolved, ResolveError, resolve};
+pub use params::{ResolveError, Resolved, resolve};
 pub use ports::{PortRange, PortSpec};
 
 /// The JSON Schema of the profile format, generated from the types.
 pub fn json_schema() -> serde_json::Value {
-    let mut schema = serde_json::to_value(schemars::schema_for!(Profile)).expect("schema serialises");
+    let mut schema =
+        serde_json::to_value(schemars::schema_for!(Profile)).expect("schema serialises");
     if let Some(object) = schema.as_object_mut() {
-        object.insert("$id".into(), "https://sipwall.invalid/schema/profile-v1.json".into());
+        object.insert(
+            "$id".into(),
+            "https://sipwall.invalid/schema/profile-v1.json".into(),
+        );
         object.insert("title".into(), "sipwall provider profile, format 1".into());
     }
     schema

@@ -25,27 +25,33 @@ pub struct Loaded {
 pub fn load_file(path: &FsPath) -> Result<Loaded, Vec<Diagnostic>> {
     let origin = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|err| {
-        vec![Diagnostic::error(format!("cannot read {origin}: {err}"))
-            .with_hint("check the path; built-in profiles are listed by `sipwall profile list`")]
+        vec![
+            Diagnostic::error(format!("cannot read {origin}: {err}")).with_hint(
+                "check the path; built-in profiles are listed by `sipwall profile list`",
+            ),
+        ]
     })?;
-    let text = String::from_utf8(bytes).map_err(|err| {
-        let offset = err.utf8_error().valid_up_to();
-        vec![Diagnostic::error(format!(
+    let text =
+        String::from_utf8(bytes).map_err(|err| {
+            let offset = err.utf8_error().valid_up_to();
+            vec![Diagnostic::error(format!(
             "{origin}: byte {offset} is not valid UTF-8; a profile is a UTF-8 TOML text file"
         ))
         .with_hint("save the file as UTF-8")]
-    })?;
+        })?;
     load_str(&text, &origin)
 }
 
 /// Reads a profile from text; `origin` names it in messages (a file name or `builtin:ID`).
 pub fn load_str(text: &str, origin: &str) -> Result<Loaded, Vec<Diagnostic>> {
     if text.len() > MAX_PROFILE_BYTES {
-        return Err(vec![Diagnostic::error(format!(
-            "{origin} is {} bytes; profiles are limited to {MAX_PROFILE_BYTES} bytes",
-            text.len()
-        ))
-        .with_hint("is this really a profile? profiles are short TOML files")]);
+        return Err(vec![
+            Diagnostic::error(format!(
+                "{origin} is {} bytes; profiles are limited to {MAX_PROFILE_BYTES} bytes",
+                text.len()
+            ))
+            .with_hint("is this really a profile? profiles are short TOML files"),
+        ]);
     }
     let profile: Profile = match toml::from_str(text) {
         Ok(profile) => profile,
@@ -113,7 +119,12 @@ fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .map(|(_, c)| c)
 }
 
-fn locate(finding: Finding, tree: Option<&Spanned<DeTable<'_>>>, text: &str, origin: &str) -> Diagnostic {
+fn locate(
+    finding: Finding,
+    tree: Option<&Spanned<DeTable<'_>>>,
+    text: &str,
+    origin: &str,
+) -> Diagnostic {
     let span = tree.map(|tree| span_of(tree, &finding.path));
     let mut diagnostic = finding.diagnostic;
     diagnostic.path = Some(finding.path.to_string()).filter(|p| !p.is_empty());
@@ -153,7 +164,10 @@ mod tests {
 
     #[test]
     fn suggests_the_closest_key() {
-        assert_eq!(closest("remote_port", &["remote", "remote_ports"]), Some("remote_ports"));
+        assert_eq!(
+            closest("remote_port", &["remote", "remote_ports"]),
+            Some("remote_ports")
+        );
         assert_eq!(closest("zzz", &["remote", "remote_ports"]), None);
     }
 }

@@ -16,7 +16,9 @@ pub fn parse_reference(text: &str) -> Result<Option<&str>, String> {
         return Ok(None);
     };
     let Some(name) = rest.strip_suffix('}') else {
-        return Err(format!("`{text}` opens a parameter reference but does not close it with `}}`"));
+        return Err(format!(
+            "`{text}` opens a parameter reference but does not close it with `}}`"
+        ));
     };
     if !is_parameter_name(name) {
         return Err(format!(
@@ -38,7 +40,9 @@ pub fn parse_assignment(arg: &str) -> Result<(String, String), String> {
         Some((name, value)) if !name.trim().is_empty() && !value.trim().is_empty() => {
             Ok((name.trim().to_string(), value.trim().to_string()))
         }
-        _ => Err(format!("`{arg}` is not NAME=VALUE (e.g. --set outbound_proxy=sip.example.net)")),
+        _ => Err(format!(
+            "`{arg}` is not NAME=VALUE (e.g. --set outbound_proxy=sip.example.net)"
+        )),
     }
 }
 
@@ -159,7 +163,10 @@ pub enum ResolveError {
         .names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
         if .names.len() == 1 { "it" } else { "them" },
         .hints.join("\n  "))]
-    Open { names: Vec<String>, hints: Vec<String> },
+    Open {
+        names: Vec<String>,
+        hints: Vec<String>,
+    },
 }
 
 fn known_list(known: &[String]) -> String {
@@ -172,7 +179,10 @@ fn known_list(known: &[String]) -> String {
 
 /// Substitutes `--set` values and defaults into the profile. Open parameters stay as
 /// `${name}` references and are listed in [`Resolved::parameters`].
-pub fn resolve(profile: &Profile, set: &BTreeMap<String, String>) -> Result<Resolved, ResolveError> {
+pub fn resolve(
+    profile: &Profile,
+    set: &BTreeMap<String, String>,
+) -> Result<Resolved, ResolveError> {
     for (name, value) in set {
         let parameter = find(profile, name).ok_or_else(|| ResolveError::Unknown {
             profile: profile.id.clone(),
@@ -241,7 +251,10 @@ mod tests {
 
     #[test]
     fn references_are_strict() {
-        assert_eq!(parse_reference("${outbound_proxy}"), Ok(Some("outbound_proxy")));
+        assert_eq!(
+            parse_reference("${outbound_proxy}"),
+            Ok(Some("outbound_proxy"))
+        );
         assert_eq!(parse_reference("5060"), Ok(None));
         assert!(parse_reference("${open").is_err());
         assert!(parse_reference("${Upper}").is_err());

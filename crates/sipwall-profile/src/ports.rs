@@ -87,7 +87,9 @@ pub enum PortError {
     OutOfRange(i64),
     #[error("port range {0}-{1} runs backwards: the first port must not be above the last")]
     Backwards(u16, u16),
-    #[error("`{0}` is not a port: expected a number 1-65535, a range like 10000-20000, `any` or `${{parameter}}`")]
+    #[error(
+        "`{0}` is not a port: expected a number 1-65535, a range like 10000-20000, `any` or `${{parameter}}`"
+    )]
     NotAPort(String),
     #[error("{0}")]
     BadReference(String),
@@ -157,11 +159,15 @@ impl<'de> Deserialize<'de> for PortSpec {
             type Value = PortSpec;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a port 1-65535, a range like \"10000-20000\", \"any\" or \"${parameter}\"")
+                f.write_str(
+                    "a port 1-65535, a range like \"10000-20000\", \"any\" or \"${parameter}\"",
+                )
             }
 
             fn visit_i64<E: de::Error>(self, value: i64) -> Result<PortSpec, E> {
-                port_from_int(value).map(PortSpec::single).map_err(E::custom)
+                port_from_int(value)
+                    .map(PortSpec::single)
+                    .map_err(E::custom)
             }
 
             fn visit_u64<E: de::Error>(self, value: u64) -> Result<PortSpec, E> {
@@ -216,11 +222,23 @@ mod tests {
 
     #[test]
     fn rejects_bad_ports_with_the_reason() {
-        assert_eq!("70000".parse::<PortSpec>(), Err(PortError::OutOfRange(70000)));
+        assert_eq!(
+            "70000".parse::<PortSpec>(),
+            Err(PortError::OutOfRange(70000))
+        );
         assert_eq!("0".parse::<PortSpec>(), Err(PortError::OutOfRange(0)));
-        assert_eq!("20-10".parse::<PortSpec>(), Err(PortError::Backwards(20, 10)));
-        assert!(matches!("http".parse::<PortSpec>(), Err(PortError::NotAPort(_))));
-        assert!(matches!("5060-".parse::<PortSpec>(), Err(PortError::NotAPort(_))));
+        assert_eq!(
+            "20-10".parse::<PortSpec>(),
+            Err(PortError::Backwards(20, 10))
+        );
+        assert!(matches!(
+            "http".parse::<PortSpec>(),
+            Err(PortError::NotAPort(_))
+        ));
+        assert!(matches!(
+            "5060-".parse::<PortSpec>(),
+            Err(PortError::NotAPort(_))
+        ));
         assert!(matches!(
             "99999999999999999999999".parse::<PortSpec>(),
             Err(PortError::OutOfRange(_))

@@ -4,7 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diagnostic::Diagnostic;
 use crate::endpoint::Endpoint;
-use crate::model::{Direction, FORMAT_VERSION, MappingBehaviour, ParameterKind, Profile, Transport};
+use crate::model::{
+    Direction, FORMAT_VERSION, MappingBehaviour, ParameterKind, Profile, Transport,
+};
 use crate::params::{check_value, is_parameter_name, references};
 use crate::ports::{PortRange, PortSpec};
 use crate::walk::{Path, walk_arrays_named};
@@ -29,7 +31,11 @@ impl Findings {
     }
 
     fn push(&mut self, path: Path, diagnostic: Diagnostic, hint: &str) {
-        let diagnostic = if hint.is_empty() { diagnostic } else { diagnostic.with_hint(hint) };
+        let diagnostic = if hint.is_empty() {
+            diagnostic
+        } else {
+            diagnostic.with_hint(hint)
+        };
         self.0.push(Finding { path, diagnostic });
     }
 }
@@ -62,14 +68,20 @@ fn check_header(profile: &Profile, findings: &mut Findings) {
     if profile.format != FORMAT_VERSION {
         findings.error(
             root().key("format"),
-            format!("profile format {} is not supported; this sipwall reads format {FORMAT_VERSION}", profile.format),
+            format!(
+                "profile format {} is not supported; this sipwall reads format {FORMAT_VERSION}",
+                profile.format
+            ),
             "write `format = 1`, or upgrade sipwall if the profile was made by a newer one",
         );
     }
     if !is_identifier(&profile.id) {
         findings.error(
             root().key("id"),
-            format!("profile id `{}` must be lowercase letters, digits and dashes", profile.id),
+            format!(
+                "profile id `{}` must be lowercase letters, digits and dashes",
+                profile.id
+            ),
             "e.g. `id = \"my-provider\"`",
         );
     }
@@ -124,18 +136,35 @@ fn check_parameters(profile: &Profile, findings: &mut Findings) {
         if !is_parameter_name(&parameter.name) {
             findings.error(
                 path.key("name"),
-                format!("parameter name `{}` must be lowercase letters, digits and `_`", parameter.name),
+                format!(
+                    "parameter name `{}` must be lowercase letters, digits and `_`",
+                    parameter.name
+                ),
                 "e.g. `name = \"outbound_proxy\"`",
             );
         }
-        if declared.insert(parameter.name.as_str(), parameter.kind).is_some() {
-            findings.error(path.key("name"), format!("parameter `{}` is declared twice", parameter.name), "");
+        if declared
+            .insert(parameter.name.as_str(), parameter.kind)
+            .is_some()
+        {
+            findings.error(
+                path.key("name"),
+                format!("parameter `{}` is declared twice", parameter.name),
+                "",
+            );
         }
-        for (key, value) in [("default", &parameter.default), ("example", &parameter.example)] {
+        for (key, value) in [
+            ("default", &parameter.default),
+            ("example", &parameter.example),
+        ] {
             if let Some(value) = value
                 && let Err(reason) = check_value(parameter.kind, value)
             {
-                findings.error(path.key(key), format!("{key} of `{}`: {reason}", parameter.name), "");
+                findings.error(
+                    path.key(key),
+                    format!("{key} of `{}`: {reason}", parameter.name),
+                    "",
+                );
             }
         }
     }
@@ -206,10 +235,21 @@ fn check_flows(profile: &Profile, findings: &mut Findings) {
     for (i, flow) in profile.flows.iter().enumerate() {
         let path = root().key("flows").index(i);
         if !is_identifier(&flow.name) {
-            findings.error(path.key("name"), format!("flow name `{}` must be lowercase letters, digits and dashes", flow.name), "");
+            findings.error(
+                path.key("name"),
+                format!(
+                    "flow name `{}` must be lowercase letters, digits and dashes",
+                    flow.name
+                ),
+                "",
+            );
         }
         if !names.insert(flow.name.as_str()) {
-            findings.error(path.key("name"), format!("flow name `{}` is used twice", flow.name), "give each flow its own name");
+            findings.error(
+                path.key("name"),
+                format!("flow name `{}` is used twice", flow.name),
+                "give each flow its own name",
+            );
         }
         for (key, empty) in [
             ("transports", flow.transports.is_empty()),
@@ -217,18 +257,29 @@ fn check_flows(profile: &Profile, findings: &mut Findings) {
             ("remote_ports", flow.remote_ports.is_empty()),
         ] {
             if empty {
-                findings.error(path.key(key), format!("flow `{}` has an empty `{key}`", flow.name), "write `[\"any\"]` if any value is allowed");
+                findings.error(
+                    path.key(key),
+                    format!("flow `{}` has an empty `{key}`", flow.name),
+                    "write `[\"any\"]` if any value is allowed",
+                );
             }
         }
         if flow.forward_to.is_some() && flow.direction == Direction::Outbound {
             findings.error(
                 path.key("forward_to"),
-                format!("flow `{}` is outbound but has `forward_to`; only inbound traffic is forwarded", flow.name),
+                format!(
+                    "flow `{}` is outbound but has `forward_to`; only inbound traffic is forwarded",
+                    flow.name
+                ),
                 "set `direction = \"inbound\"` or remove `forward_to`",
             );
         }
         if matches!(flow.forward_to, Some(Endpoint::Any)) {
-            findings.error(path.key("forward_to"), "`forward_to` must name one inside host, not `any`".into(), "");
+            findings.error(
+                path.key("forward_to"),
+                "`forward_to` must name one inside host, not `any`".into(),
+                "",
+            );
         }
     }
     for (i, a) in profile.flows.iter().enumerate() {
@@ -236,18 +287,31 @@ fn check_flows(profile: &Profile, findings: &mut Findings) {
             let same_initiator = a.direction == b.direction
                 || a.direction == Direction::Both
                 || b.direction == Direction::Both;
-            let shared_transport = a.transports.iter().find(|t| b.transports.iter().any(|u| wire(**t) == wire(*u)));
-            let remote_overlap = a.remote.iter().find(|x| b.remote.iter().any(|y| x.overlaps(y)));
-            let remote_ports = ranges_overlap(&concrete(&a.remote_ports), &concrete(&b.remote_ports));
+            let shared_transport = a
+                .transports
+                .iter()
+                .find(|t| b.transports.iter().any(|u| wire(**t) == wire(*u)));
+            let remote_overlap = a
+                .remote
+                .iter()
+                .find(|x| b.remote.iter().any(|y| x.overlaps(y)));
+            let remote_ports =
+                ranges_overlap(&concrete(&a.remote_ports), &concrete(&b.remote_ports));
             let local_ports = ranges_overlap(&concrete(&a.local_ports), &concrete(&b.local_ports));
-            if let (true, Some(transport), Some(remote), Some(ports), Some(_)) =
-                (same_initiator, shared_transport, remote_overlap, remote_ports, local_ports)
-            {
+            if let (true, Some(transport), Some(remote), Some(ports), Some(_)) = (
+                same_initiator,
+                shared_transport,
+                remote_overlap,
+                remote_ports,
+                local_ports,
+            ) {
                 findings.warning(
                     root().key("flows").index(j),
                     format!(
                         "flows `{}` and `{}` overlap: both allow {:?} to {remote} port {ports}",
-                        a.name, b.name, wire(*transport)
+                        a.name,
+                        b.name,
+                        wire(*transport)
                     ),
                     "merge them, or narrow one so each packet matches one flow",
                 );
@@ -262,14 +326,21 @@ fn check_nat(profile: &Profile, findings: &mut Findings) {
     if let Some(lifetime) = &nat.binding_lifetime {
         let here = path.key("binding_lifetime");
         if lifetime.min_seconds == 0 {
-            findings.error(here.key("min_seconds"), "a binding lifetime of 0 s cannot hold a call".into(), "");
+            findings.error(
+                here.key("min_seconds"),
+                "a binding lifetime of 0 s cannot hold a call".into(),
+                "",
+            );
         }
         if let Some(recommended) = lifetime.recommended_seconds
             && recommended < lifetime.min_seconds
         {
             findings.error(
                 here.key("recommended_seconds"),
-                format!("recommended lifetime {recommended} s is below the minimum {} s", lifetime.min_seconds),
+                format!(
+                    "recommended lifetime {recommended} s is below the minimum {} s",
+                    lifetime.min_seconds
+                ),
                 "the recommendation should be at least the minimum",
             );
         }
@@ -277,7 +348,11 @@ fn check_nat(profile: &Profile, findings: &mut Findings) {
     for (i, keepalive) in nat.keepalives.iter().enumerate() {
         let here = path.key("keepalives").index(i).key("interval_seconds");
         if keepalive.interval_seconds == 0 {
-            findings.error(here.clone(), "a keepalive interval of 0 s is a flood, not a keepalive".into(), "");
+            findings.error(
+                here.clone(),
+                "a keepalive interval of 0 s is a flood, not a keepalive".into(),
+                "",
+            );
         }
         if let Some(lifetime) = &nat.binding_lifetime
             && keepalive.interval_seconds >= lifetime.min_seconds
@@ -308,7 +383,11 @@ fn check_nat(profile: &Profile, findings: &mut Findings) {
     if let Some(ttl) = &nat.session_ttl
         && ttl.seconds == 0
     {
-        findings.error(path.key("session_ttl").key("seconds"), "a session TTL of 0 s is not a TTL".into(), "");
+        findings.error(
+            path.key("session_ttl").key("seconds"),
+            "a session TTL of 0 s is not a TTL".into(),
+            "",
+        );
     }
 }
 
@@ -317,12 +396,22 @@ fn check_security(profile: &Profile, findings: &mut Findings) {
     for (i, rule) in profile.security.never_forward.iter().enumerate() {
         for (j, flow) in profile.flows.iter().enumerate() {
             let inbound = flow.direction != Direction::Outbound;
-            let shares_transport = rule.transports.iter().any(|t| flow.transports.iter().any(|u| wire(*t) == wire(*u)));
-            let covers = flow.local_ports.iter().filter_map(PortSpec::range).any(|r| r.contains(rule.port));
+            let shares_transport = rule
+                .transports
+                .iter()
+                .any(|t| flow.transports.iter().any(|u| wire(*t) == wire(*u)));
+            let covers = flow
+                .local_ports
+                .iter()
+                .filter_map(PortSpec::range)
+                .any(|r| r.contains(rule.port));
             if inbound && shares_transport && covers && flow.forward_to.is_some() {
                 findings.error(
                     root().key("flows").index(j),
-                    format!("flow `{}` forwards port {} which security.never_forward[{i}] forbids", flow.name, rule.port),
+                    format!(
+                        "flow `{}` forwards port {} which security.never_forward[{i}] forbids",
+                        flow.name, rule.port
+                    ),
                     "remove the port from the flow, or from never_forward if the source allows it",
                 );
             }
@@ -330,9 +419,17 @@ fn check_security(profile: &Profile, findings: &mut Findings) {
     }
     if let Some(brute) = &profile.security.brute_force {
         let here = path.key("brute_force");
-        for (key, value) in [("max_failures", Some(brute.max_failures)), ("ban_seconds", Some(brute.ban_seconds)), ("window_seconds", brute.window_seconds)] {
+        for (key, value) in [
+            ("max_failures", Some(brute.max_failures)),
+            ("ban_seconds", Some(brute.ban_seconds)),
+            ("window_seconds", brute.window_seconds),
+        ] {
             if value == Some(0) {
-                findings.error(here.key(key), format!("brute_force.{key} must be at least 1"), "");
+                findings.error(
+                    here.key(key),
+                    format!("brute_force.{key} must be at least 1"),
+                    "",
+                );
             }
         }
     }
@@ -360,13 +457,20 @@ fn check_misc(profile: &Profile, findings: &mut Findings) {
     if let Some(media) = &profile.media
         && media.ptime_ms == Some(0)
     {
-        findings.error(root().key("media").key("ptime_ms"), "ptime_ms must be at least 1".into(), "");
+        findings.error(
+            root().key("media").key("ptime_ms"),
+            "ptime_ms must be at least 1".into(),
+            "",
+        );
     }
     for (i, note) in profile.vendor_notes.iter().enumerate() {
         if !is_identifier(&note.vendor) {
             findings.error(
                 root().key("vendor_notes").index(i).key("vendor"),
-                format!("vendor id `{}` must be lowercase letters, digits and dashes", note.vendor),
+                format!(
+                    "vendor id `{}` must be lowercase letters, digits and dashes",
+                    note.vendor
+                ),
                 "e.g. `fortigate`, `sonicwall`, `mikrotik`",
             );
         }

@@ -124,7 +124,11 @@ mod tests {
 
     #[test]
     fn paths_print_and_parse_alike() {
-        let path = Path::default().key("flows").index(2).key("remote_ports").index(0);
+        let path = Path::default()
+            .key("flows")
+            .index(2)
+            .key("remote_ports")
+            .index(0);
         assert_eq!(path.to_string(), "flows[2].remote_ports[0]");
         assert_eq!(Path::parse("flows[2].remote_ports[0]"), path);
         assert_eq!(path.last_key(), Some("remote_ports"));

@@ -52,9 +52,11 @@ pub enum ProfileCommand {
         json: bool,
     },
     /// Show a profile: flows, NAT, SIP ALG, media, security, conflicts, each with its source
-    #[command(after_help = "Examples:\n  sipwall profile show fonality-pbxtra-premise\n  \
+    #[command(
+        after_help = "Examples:\n  sipwall profile show fonality-pbxtra-premise\n  \
 sipwall profile show cloudli --set outbound_proxy=proxy.example.net\n  \
-sipwall profile show ./my-provider.toml --json")]
+sipwall profile show ./my-provider.toml --json"
+    )]
     Show {
         /// A built-in profile id (see `sipwall profile list`) or a profile file
         profile: String,
@@ -66,8 +68,10 @@ sipwall profile show ./my-provider.toml --json")]
         json: bool,
     },
     /// Check profile files: syntax, types, ports, CIDRs, sources, and consistency
-    #[command(after_help = "Errors are printed as FILE:LINE:COLUMN with the offending text and a hint.\n\
-Exit code 0 when every file is valid, 2 when any has an error, 1 with --strict when any has a warning.")]
+    #[command(
+        after_help = "Errors are printed as FILE:LINE:COLUMN with the offending text and a hint.\n\
+Exit code 0 when every file is valid, 2 when any has an error, 1 with --strict when any has a warning."
+    )]
     Validate {
         /// Profile files to check
         #[arg(required = true)]

@@ -19,7 +19,11 @@ pub fn run(command: ProfileCommand) -> Result<Exit, CliError> {
     match command {
         ProfileCommand::List { json } => list(json),
         ProfileCommand::Show { profile, set, json } => show(&profile, &set, json),
-        ProfileCommand::Validate { files, strict, json } => validate(&files, strict, json),
+        ProfileCommand::Validate {
+            files,
+            strict,
+            json,
+        } => validate(&files, strict, json),
         ProfileCommand::Schema => {
             emit(&pretty(&sipwall_profile::json_schema()))?;
             Ok(Exit::Success)
@@ -53,7 +57,8 @@ fn list(json: bool) -> Result<Exit, CliError> {
 fn show(name: &str, assignments: &[String], json: bool) -> Result<Exit, CliError> {
     let mut set = BTreeMap::new();
     for arg in assignments {
-        let (key, value) = parse_assignment(arg).map_err(|e| CliError::usage(format!("error: --set {e}")))?;
+        let (key, value) =
+            parse_assignment(arg).map_err(|e| CliError::usage(format!("error: --set {e}")))?;
         set.insert(key, value);
     }
     let (origin, loaded) = open(name)?;
@@ -116,8 +121,14 @@ fn validate(files: &[PathBuf], strict: bool, json: bool) -> Result<Exit, CliErro
         text.push_str(&render_all(&diagnostics));
         text.push_str(&match (&profile_id, warnings) {
             (Some(id), 0) => format!("{}: valid profile `{id}`\n", file.display()),
-            (Some(id), n) => format!("{}: valid profile `{id}` with {n} warning(s)\n", file.display()),
-            (None, _) => format!("{}: invalid: {errors} error(s), {warnings} warning(s)\n", file.display()),
+            (Some(id), n) => format!(
+                "{}: valid profile `{id}` with {n} warning(s)\n",
+                file.display()
+            ),
+            (None, _) => format!(
+                "{}: invalid: {errors} error(s), {warnings} warning(s)\n",
+                file.display()
+            ),
         });
         reports.push(json!({
             "file": file.display().to_string(), "valid": profile_id.is_some(),
@@ -153,10 +164,13 @@ fn pretty(value: &serde_json::Value) -> String {
 /// Writes to stdout; a reader that went away (`| head`) is not an error.
 fn emit(text: &str) -> Result<(), CliError> {
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(CliError::usage(format!("error: cannot write output: {err}")))
-        }
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::usage(format!(
+            "error: cannot write output: {err}"
+        ))),
         _ => Ok(()),
     }
 }

@@ -46,11 +46,19 @@ fn kebab<T: serde::Serialize>(value: &T) -> String {
 }
 
 fn join<T: ToString>(items: &[T]) -> String {
-    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn ports(items: &[PortSpec]) -> String {
-    if items.is_empty() { "any".into() } else { join(items) }
+    if items.is_empty() {
+        "any".into()
+    } else {
+        join(items)
+    }
 }
 
 fn transports(items: &[Transport]) -> String {
@@ -84,7 +92,11 @@ pub fn show(resolved: &Resolved) -> String {
     if !p.documents.is_empty() {
         let _ = writeln!(out, "Documents");
         for d in &p.documents {
-            let language = d.language.as_deref().map(|l| format!(" [{l}]")).unwrap_or_default();
+            let language = d
+                .language
+                .as_deref()
+                .map(|l| format!(" [{l}]"))
+                .unwrap_or_default();
             let _ = writeln!(out, "  {}: {} — {}{language}", d.id, d.title, d.location);
         }
         out.push('\n');
@@ -94,14 +106,36 @@ pub fn show(resolved: &Resolved) -> String {
     nat(p, &mut out);
     if let Some(alg) = &p.sip_alg {
         let _ = writeln!(out, "SIP ALG");
-        let state = if alg.must_be_off { "must be OFF" } else { "may stay on" };
-        let features = if alg.features.is_empty() { String::new() } else { format!(" ({})", alg.features.join(", ")) };
-        let _ = writeln!(out, "  {state}{features}: {} {}\n", alg.why, cites(&alg.sources));
+        let state = if alg.must_be_off {
+            "must be OFF"
+        } else {
+            "may stay on"
+        };
+        let features = if alg.features.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", alg.features.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "  {state}{features}: {} {}\n",
+            alg.why,
+            cites(&alg.sources)
+        );
     }
     if let Some(media) = &p.media {
         let _ = writeln!(out, "Media");
         if !media.codecs.is_empty() {
-            let _ = writeln!(out, "  codecs: {}", media.codecs.iter().map(kebab).collect::<Vec<_>>().join(", "));
+            let _ = writeln!(
+                out,
+                "  codecs: {}",
+                media
+                    .codecs
+                    .iter()
+                    .map(kebab)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
         if let Some(ptime) = media.ptime_ms {
             let _ = writeln!(out, "  packet time: {ptime} ms");
@@ -124,7 +158,10 @@ pub fn show(resolved: &Resolved) -> String {
         let _ = writeln!(
             out,
             "Open parameters: {} (shown as ${{name}} above; commands that need them will ask). Set: {}",
-            open.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", "),
+            open.iter()
+                .map(|o| o.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             names.join(" ")
         );
     }
@@ -145,7 +182,11 @@ fn parameters(resolved: &Resolved, out: &mut String) {
                 format!("OPEN: --set {}={example}", value.name)
             }
         };
-        t.add_row(vec![value.name.clone(), shown, declared.description.clone()]);
+        t.add_row(vec![
+            value.name.clone(),
+            shown,
+            declared.description.clone(),
+        ]);
     }
     let _ = writeln!(out, "Parameters\n{t}\n");
 }
@@ -154,7 +195,17 @@ fn flows(p: &Profile, out: &mut String) {
     if p.flows.is_empty() {
         return;
     }
-    let mut t = table(&["flow", "purpose", "dir", "transport", "local ports", "remote", "remote ports", "req", "source"]);
+    let mut t = table(&[
+        "flow",
+        "purpose",
+        "dir",
+        "transport",
+        "local ports",
+        "remote",
+        "remote ports",
+        "req",
+        "source",
+    ]);
     for f in &p.flows {
         let direction = match f.direction {
             Direction::Outbound => "out",
@@ -173,14 +224,21 @@ fn flows(p: &Profile, out: &mut String) {
             ports(&f.local_ports),
             remote,
             ports(&f.remote_ports),
-            if f.required { "yes".into() } else { "opt".into() },
+            if f.required {
+                "yes".into()
+            } else {
+                "opt".into()
+            },
             cites(&f.sources),
         ]);
     }
     if let Some(column) = t.column_mut(0) {
         column.set_constraint(ColumnConstraint::ContentWidth);
     }
-    let _ = writeln!(out, "Flows (dir: who opens the conversation; local = customer side)\n{t}\n");
+    let _ = writeln!(
+        out,
+        "Flows (dir: who opens the conversation; local = customer side)\n{t}\n"
+    );
 }
 
 fn nat(p: &Profile, out: &mut String) {
@@ -194,40 +252,97 @@ fn nat(p: &Profile, out: &mut String) {
             MappingBehaviour::EndpointIndependent => " (\"consistent NAT\", RFC 4787 REQ-1)",
             _ => "",
         };
-        let _ = writeln!(out, "  mapping: {}{words} — {} {}", kebab(&m.behaviour), m.why, cites(&m.sources));
+        let _ = writeln!(
+            out,
+            "  mapping: {}{words} — {} {}",
+            kebab(&m.behaviour),
+            m.why,
+            cites(&m.sources)
+        );
     }
     if let Some(a) = &nat.accepted_types {
         let types: Vec<String> = a.types.iter().map(kebab).collect();
-        let _ = writeln!(out, "  accepted NAT types: {} {}", types.join(", "), cites(&a.sources));
+        let _ = writeln!(
+            out,
+            "  accepted NAT types: {} {}",
+            types.join(", "),
+            cites(&a.sources)
+        );
     }
     if let Some(l) = &nat.binding_lifetime {
-        let recommended = l.recommended_seconds.map(|r| format!(", recommended {r} s")).unwrap_or_default();
-        let scope = l.applies_to.as_deref().map(|s| format!(" for {s}")).unwrap_or_default();
-        let _ = writeln!(out, "  UDP binding lifetime: at least {} s{recommended}{scope} {}", l.min_seconds, cites(&l.sources));
+        let recommended = l
+            .recommended_seconds
+            .map(|r| format!(", recommended {r} s"))
+            .unwrap_or_default();
+        let scope = l
+            .applies_to
+            .as_deref()
+            .map(|s| format!(" for {s}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  UDP binding lifetime: at least {} s{recommended}{scope} {}",
+            l.min_seconds,
+            cites(&l.sources)
+        );
     }
     for k in &nat.keepalives {
-        let local = if k.local_ports.is_empty() { String::new() } else { format!(" from {}", ports(&k.local_ports)) };
-        let remote = if k.remote_ports.is_empty() { String::new() } else { format!(" to {}", ports(&k.remote_ports)) };
+        let local = if k.local_ports.is_empty() {
+            String::new()
+        } else {
+            format!(" from {}", ports(&k.local_ports))
+        };
+        let remote = if k.remote_ports.is_empty() {
+            String::new()
+        } else {
+            format!(" to {}", ports(&k.remote_ports))
+        };
         let _ = writeln!(
             out,
             "  keepalive: every {} s, sent by the {}, {} over {}{local}{remote} {}",
-            k.interval_seconds, kebab(&k.sender), kebab(&k.method), kebab(&k.transport), cites(&k.sources)
+            k.interval_seconds,
+            kebab(&k.sender),
+            kebab(&k.method),
+            kebab(&k.transport),
+            cites(&k.sources)
         );
     }
     if let Some(h) = &nat.hairpinning {
-        let _ = writeln!(out, "  hairpinning required: {} {}", h.why, cites(&h.sources));
+        let _ = writeln!(
+            out,
+            "  hairpinning required: {} {}",
+            h.why,
+            cites(&h.sources)
+        );
     }
     if let Some(r) = &nat.outbound_refresh {
-        let _ = writeln!(out, "  outbound traffic refreshes bindings: {} {}", r.why, cites(&r.sources));
+        let _ = writeln!(
+            out,
+            "  outbound traffic refreshes bindings: {} {}",
+            r.why,
+            cites(&r.sources)
+        );
     }
     if let Some(ttl) = &nat.session_ttl {
-        let _ = writeln!(out, "  session TTL: {} s ({}) {}", ttl.seconds, ttl.scope, cites(&ttl.sources));
+        let _ = writeln!(
+            out,
+            "  session TTL: {} s ({}) {}",
+            ttl.seconds,
+            ttl.scope,
+            cites(&ttl.sources)
+        );
     }
     out.push('\n');
 }
 
 fn advice_line(label: &str, advice: &Advice, out: &mut String) {
-    let _ = writeln!(out, "  {label}{}: {} {}", advice.topic, advice.text, cites(&advice.sources));
+    let _ = writeln!(
+        out,
+        "  {label}{}: {} {}",
+        advice.topic,
+        advice.text,
+        cites(&advice.sources)
+    );
 }
 
 fn security(p: &Profile, out: &mut String) {
@@ -237,18 +352,39 @@ fn security(p: &Profile, out: &mut String) {
     }
     let _ = writeln!(out, "Security");
     for n in &s.never_forward {
-        let _ = writeln!(out, "  never forward {}/{} ({}): {} {}", n.port, transports(&n.transports), n.service, n.why, cites(&n.sources));
+        let _ = writeln!(
+            out,
+            "  never forward {}/{} ({}): {} {}",
+            n.port,
+            transports(&n.transports),
+            n.service,
+            n.why,
+            cites(&n.sources)
+        );
     }
     if let Some(w) = &s.sip_source_whitelist {
         let _ = writeln!(
             out,
             "  SIP source whitelist: {}/{} only from {}: {} {}",
-            ports(&w.ports), transports(&w.transports), join(&w.allowed), w.why, cites(&w.sources)
+            ports(&w.ports),
+            transports(&w.transports),
+            join(&w.allowed),
+            w.why,
+            cites(&w.sources)
         );
     }
     if let Some(b) = &s.brute_force {
-        let window = b.window_seconds.map(|w| format!(" within {w} s")).unwrap_or_default();
-        let _ = writeln!(out, "  brute force: ban a source for {} s after {} failed attempts{window} {}", b.ban_seconds, b.max_failures, cites(&b.sources));
+        let window = b
+            .window_seconds
+            .map(|w| format!(" within {w} s"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  brute force: ban a source for {} s after {} failed attempts{window} {}",
+            b.ban_seconds,
+            b.max_failures,
+            cites(&b.sources)
+        );
     }
     if let Some(d) = &s.no_dmz {
         advice_line("no DMZ — ", d, out);
@@ -264,9 +400,13 @@ fn policy(p: &Profile, out: &mut String) {
         return;
     }
     let _ = writeln!(out, "Firewall policy");
-    for advice in [&p.policy.dedicated_rule, &p.policy.disable_hardware_offload, &p.policy.clear_sessions_after_change]
-        .into_iter()
-        .flatten()
+    for advice in [
+        &p.policy.dedicated_rule,
+        &p.policy.disable_hardware_offload,
+        &p.policy.clear_sessions_after_change,
+    ]
+    .into_iter()
+    .flatten()
     {
         advice_line("", advice, out);
     }
@@ -283,7 +423,12 @@ fn vendor_notes(p: &Profile, out: &mut String) {
             Some(notes) => format!("{} ({notes})", n.value),
             None => n.value.clone(),
         };
-        t.add_row(vec![n.vendor.clone(), n.setting.clone(), value, cites(&n.sources)]);
+        t.add_row(vec![
+            n.vendor.clone(),
+            n.setting.clone(),
+            value,
+            cites(&n.sources),
+        ]);
     }
     let _ = writeln!(out, "Vendor notes\n{t}\n");
 }
