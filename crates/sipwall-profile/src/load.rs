@@ -65,7 +65,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Loaded, Vec<Diagnostic>> {
         .collect();
     if diagnostics.iter().any(Diagnostic::is_error) {
         let mut sorted = diagnostics;
-        sorted.sort_by(|a, b| b.severity.cmp(&a.severity));
+        sorted.sort_by_key(|d| std::cmp::Reverse(d.severity));
         return Err(sorted);
     }
     Ok(Loaded {

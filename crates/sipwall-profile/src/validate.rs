@@ -433,14 +433,14 @@ fn check_security(profile: &Profile, findings: &mut Findings) {
             }
         }
     }
-    if let Some(whitelist) = &profile.security.sip_source_whitelist {
-        if whitelist.allowed.iter().any(|e| *e == Endpoint::Any) {
-            findings.error(
-                path.key("sip_source_whitelist").key("allowed"),
-                "a whitelist that allows `any` protects nothing".into(),
-                "list the provider's addresses or use a parameter the customer fills in",
-            );
-        }
+    if let Some(whitelist) = &profile.security.sip_source_whitelist
+        && whitelist.allowed.contains(&Endpoint::Any)
+    {
+        findings.error(
+            path.key("sip_source_whitelist").key("allowed"),
+            "a whitelist that allows `any` protects nothing".into(),
+            "list the provider's addresses or use a parameter the customer fills in",
+        );
     }
 }
 

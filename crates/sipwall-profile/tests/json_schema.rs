@@ -4,6 +4,9 @@
 use serde_json::{Value, json};
 use sipwall_profile::builtin::BUILTINS;
 
+/// A way to break a valid profile.
+type Mutation = (&'static str, fn(&mut Value));
+
 fn validator() -> jsonschema::Validator {
     jsonschema::validator_for(&sipwall_profile::json_schema())
         .expect("the schema is a valid JSON Schema")
@@ -26,7 +29,7 @@ fn every_builtin_conforms_to_the_schema() {
 fn the_schema_rejects_what_the_loader_rejects() {
     let validator = validator();
     let good = serde_json::to_value(BUILTINS[0].load().profile).unwrap();
-    let mutations: [(&str, fn(&mut Value)); 4] = [
+    let mutations: [Mutation; 4] = [
         ("unknown key", |p| {
             p["flows"][0]["remote_port"] = json!([5060]);
         }),
