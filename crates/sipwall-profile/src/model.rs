@@ -322,6 +322,9 @@ pub struct BindingLifetime {
     /// Which traffic the timeout applies to (e.g. `SIP over UDP`); all UDP when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applies_to: Option<String>,
+    /// Where the timeout is set, or other context.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
     pub sources: Vec<Source>,
 }
 
@@ -473,6 +476,9 @@ pub struct BruteForce {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window_seconds: Option<u32>,
     pub ban_seconds: u32,
+    /// Where the policy is set and how binding the numbers are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
     pub sources: Vec<Source>,
 }
 

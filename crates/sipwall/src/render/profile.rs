@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use comfy_table::{ColumnConstraint, ContentArrangement, Table};
+use comfy_table::{ColumnConstraint, ContentArrangement, Table, presets};
 use sipwall_profile::params::ValueOrigin;
 use sipwall_profile::{
     Advice, Direction, Endpoint, Loaded, MappingBehaviour, PortSpec, Profile, Resolved, Source,
@@ -14,6 +14,7 @@ const PIPE_WIDTH: u16 = 140;
 
 fn table(header: &[&str]) -> Table {
     let mut table = Table::new();
+    table.load_style(presets::UTF8_FULL_CONDENSED);
     table.set_content_arrangement(ContentArrangement::Dynamic);
     if !table.is_tty() {
         table.set_width(PIPE_WIDTH);
