@@ -32,8 +32,8 @@ pub enum Command {
     Audit(NotYet),
     /// Test this network live against a sipwall reflector (not available yet)
     Check(NotYet),
-    /// Run the reflector that `sipwall check` talks to (not available yet)
-    Serve(NotYet),
+    /// Run the reflector that `sipwall check` talks to (today: STUN / RFC 5780 only)
+    Serve(ServeArgs),
 }
 
 /// Commands whose issue has not landed: they take any arguments and refuse with exit code 2.
@@ -85,4 +85,33 @@ Exit code 0 when every file is valid, 2 when any has an error, 1 with --strict w
     },
     /// Print the JSON Schema of the profile format (for editors and CI checks)
     Schema,
+}
+
+/// `sipwall serve`: for now the STUN part of the reflector.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example (RFC 5780 NAT discovery needs two IPs and two ports):\n  \
+sipwall serve --primary 198.51.100.10:3478 --alternate 198.51.100.11:3479\n\n\
+Not yet part of serve: the SIP mirror, the control channel and the RTP echo (docs/serve.md)."
+)]
+pub struct ServeArgs {
+    /// Primary STUN address (IP:PORT); 3478 is STUN's port
+    #[arg(long, default_value = "127.0.0.1:3478")]
+    pub primary: std::net::SocketAddr,
+    /// Alternate address, another IP and another port (IP:PORT), for RFC 5780 CHANGE-REQUEST
+    /// and OTHER-ADDRESS; without it CHANGE-REQUEST gets error 420
+    #[arg(long)]
+    pub alternate: Option<std::net::SocketAddr>,
+    /// Public IP to report for the primary address when the server is behind a 1:1 NAT
+    #[arg(long, value_name = "IP")]
+    pub advertise: Option<std::net::IpAddr>,
+    /// Public IP to report for the alternate address when the server is behind a 1:1 NAT
+    #[arg(long, value_name = "IP")]
+    pub advertise_alternate: Option<std::net::IpAddr>,
+    /// Stop after this many seconds (default: run until stopped)
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<u64>,
+    /// Print the counters every SECS seconds on stderr (0: only at the end)
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    pub stats_every: u64,
 }

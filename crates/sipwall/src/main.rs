@@ -4,6 +4,7 @@ mod cli;
 mod exit;
 mod profile_cmd;
 mod render;
+mod serve_cmd;
 
 use std::process::ExitCode;
 
@@ -19,7 +20,7 @@ fn main() -> ExitCode {
         Command::Rules(_) => not_available("rules", "profile → firewall configuration"),
         Command::Audit(_) => not_available("audit", "firewall export → findings"),
         Command::Check(_) => not_available("check", "the live network test"),
-        Command::Serve(_) => not_available("serve", "the reflector"),
+        Command::Serve(args) => serve_cmd::run(&args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -1,0 +1,64 @@
+//! `sipwall serve`: starts the reflector's STUN sockets and reports counters.
+
+use std::time::{Duration, Instant};
+
+use sipwall_serve::{Snapshot, StunServer, StunServerConfig};
+
+use crate::cli::ServeArgs;
+use crate::exit::{CliError, Exit};
+
+pub fn run(args: &ServeArgs) -> Result<Exit, CliError> {
+    let config = StunServerConfig {
+        primary: args.primary,
+        alternate: args.alternate,
+        advertised_primary_ip: args.advertise,
+        advertised_alternate_ip: args.advertise_alternate,
+    };
+    let server = StunServer::start(&config).map_err(|e| CliError::usage(format!("error: {e}")))?;
+    for (role, address) in server.addresses() {
+        eprintln!("sipwall serve: STUN/UDP {address} ({role:?})");
+    }
+    if args.alternate.is_none() {
+        eprintln!(
+            "sipwall serve: one address only: CHANGE-REQUEST is answered with 420 (RFC 5780 §6)"
+        );
+    }
+    let started = Instant::now();
+    let mut last_report = Instant::now();
+    loop {
+        std::thread::sleep(Duration::from_millis(100));
+        if args
+            .duration
+            .is_some_and(|d| started.elapsed() >= Duration::from_secs(d))
+        {
+            break;
+        }
+        if args.stats_every > 0 && last_report.elapsed() >= Duration::from_secs(args.stats_every) {
+            eprintln!("{}", format_stats(&server.counters()));
+            last_report = Instant::now();
+        }
+    }
+    eprintln!("{}", format_stats(&server.shutdown()));
+    Ok(Exit::Success)
+}
+
+fn format_stats(snapshot: &Snapshot) -> String {
+    let dropped: Vec<String> = snapshot
+        .dropped
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(reason, n)| format!("{}={n}", reason.as_str()))
+        .collect();
+    format!(
+        "sipwall serve: received {} replied {} send-errors {} dropped {}{}",
+        snapshot.received,
+        snapshot.replied,
+        snapshot.send_errors,
+        snapshot.dropped_total(),
+        if dropped.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", dropped.join(" "))
+        }
+    )
+}

@@ -1,0 +1,192 @@
+//! `sipwall serve` (STUN part) against real STUN clients: coturn's RFC 5780 tools and the
+//! classic RFC 3489 `stun` client, on loopback (127.0.0.1 + 127.0.0.2) and, as root, in the
+//! namespace lab behind real Linux NAT.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use sipwall_lab::{Lab, Nat};
+
+/// Starts `sipwall serve` through `command` and waits until it reports its sockets.
+fn start_serve(mut command: Command, sockets: usize) -> Child {
+    let mut child = command
+        .args(["--duration", "60"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sipwall serve starts");
+    let stderr = child.stderr.take().expect("piped");
+    let mut lines = BufReader::new(stderr).lines();
+    let mut seen = 0;
+    while seen < sockets {
+        let line = lines
+            .next()
+            .expect("serve reports its sockets")
+            .expect("utf-8 line");
+        assert!(!line.starts_with("error"), "serve failed: {line}");
+        if line.contains("STUN/UDP") {
+            seen += 1;
+        }
+    }
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    child
+}
+
+fn serve_on_loopback(primary_port: u16) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sipwall"));
+    command.args([
+        "serve",
+        "--primary",
+        &format!("127.0.0.1:{primary_port}"),
+        "--alternate",
+        &format!("127.0.0.2:{}", primary_port + 1),
+    ]);
+    start_serve(command, 4)
+}
+
+fn output_of(command: &mut Command) -> String {
+    let output = command
+        .output()
+        .expect("the peer is installed (scripts/install-deps)");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+struct Stop(Child);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn coturn_natdiscovery_classifies_loopback_as_endpoint_independent() {
+    let _server = Stop(serve_on_loopback(34_790));
+    let text = output_of(Command::new("timeout").args([
+        "30",
+        "turnutils_natdiscovery",
+        "-m",
+        "-f",
+        "-p",
+        "34790",
+        "127.0.0.1",
+    ]));
+    assert!(
+        text.contains("NAT with Endpoint Independent Mapping!"),
+        "{text}"
+    );
+    assert!(
+        text.contains("NAT with Endpoint Independent Filtering!"),
+        "{text}"
+    );
+    assert!(text.contains("No ALG: Mapped == XOR-Mapped"), "{text}");
+    assert!(
+        text.contains("Response origin: : 127.0.0.2:34791"),
+        "CHANGE-REQUEST not answered from AA: {text}"
+    );
+
+    let padded = output_of(Command::new("timeout").args([
+        "30",
+        "turnutils_natdiscovery",
+        "-m",
+        "-f",
+        "-P",
+        "-p",
+        "34790",
+        "127.0.0.1",
+    ]));
+    assert!(
+        padded.contains("NAT with Endpoint Independent Filtering!"),
+        "{padded}"
+    );
+    let hairpin = output_of(Command::new("timeout").args([
+        "30",
+        "turnutils_natdiscovery",
+        "-H",
+        "-p",
+        "34790",
+        "127.0.0.1",
+    ]));
+    assert!(hairpin.contains("RFC 5780 response 1"), "{hairpin}");
+}
+
+#[test]
+fn coturn_stunclient_shows_response_origin_and_other_address() {
+    let _server = Stop(serve_on_loopback(34_792));
+    let text = output_of(Command::new("timeout").args([
+        "30",
+        "turnutils_stunclient",
+        "-p",
+        "34792",
+        "127.0.0.1",
+    ]));
+    assert!(
+        text.contains("Response origin: : 127.0.0.1:34792"),
+        "{text}"
+    );
+    assert!(text.contains("Other addr: : 127.0.0.2:34793"), "{text}");
+}
+
+#[test]
+fn classic_rfc3489_client_gets_answers() {
+    let _server = Stop(serve_on_loopback(34_794));
+    let text = output_of(Command::new("timeout").args(["30", "stun", "127.0.0.1:34794", "-v"]));
+    assert!(text.contains("Primary: Open"), "{text}");
+}
+
+/// coturn's client in the lab's client namespace, our server in its server namespace.
+fn natdiscovery_through(nat: Nat) -> String {
+    let lab = Lab::builder().nat(nat).build().expect("lab builds (root)");
+    let mut command = lab.server().command(env!("CARGO_BIN_EXE_sipwall"));
+    command.args([
+        "serve",
+        "--primary",
+        "198.18.0.10:3478",
+        "--alternate",
+        "198.18.0.11:3479",
+    ]);
+    let _server = Stop(start_serve(command, 4));
+    output_of(lab.client().command("timeout").args([
+        "30",
+        "turnutils_natdiscovery",
+        "-m",
+        "-f",
+        "-p",
+        "3478",
+        "198.18.0.10",
+    ]))
+}
+
+#[test]
+#[ignore = "lab: needs root and network namespaces"]
+fn port_preserving_nat_is_classified_endpoint_independent_mapping() {
+    let text = natdiscovery_through(Nat::PortPreserving);
+    assert!(
+        text.contains("NAT with Endpoint Independent Mapping!"),
+        "{text}"
+    );
+    // Linux conntrack only lets replies from the exact remote address and port back in.
+    assert!(
+        text.contains("NAT with Address and Port Dependent Filtering!"),
+        "{text}"
+    );
+}
+
+#[test]
+#[ignore = "lab: needs root and network namespaces"]
+fn random_fully_nat_is_classified_address_and_port_dependent_mapping() {
+    let text = natdiscovery_through(Nat::Symmetric);
+    assert!(
+        text.contains("NAT with Address and Port Dependent Mapping!"),
+        "{text}"
+    );
+    assert!(
+        text.contains("NAT with Address and Port Dependent Filtering!"),
+        "{text}"
+    );
+}
