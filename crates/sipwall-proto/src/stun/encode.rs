@@ -226,10 +226,22 @@ pub fn encode_message(
     seal: Seal<'_>,
     out: &mut Vec<u8>,
 ) -> Result<usize, EncodeError> {
+    encode_sealed(msg_type, tid, None, attributes, seal, out)
+}
+
+/// Encodes `first` (if any), then `attributes`, then the seal; on error `out` is left as it was.
+fn encode_sealed(
+    msg_type: MessageType,
+    tid: TransactionId,
+    first: Option<&Attribute<'_>>,
+    attributes: &[Attribute<'_>],
+    seal: Seal<'_>,
+    out: &mut Vec<u8>,
+) -> Result<usize, EncodeError> {
     let start = out.len();
     let result = (|| {
         let mut enc = MessageEncoder::new(out, msg_type, tid);
-        for a in attributes {
+        for a in first.into_iter().chain(attributes) {
             enc.add(a)?;
         }
         if let Some(key) = seal.integrity_key {
@@ -275,25 +287,14 @@ pub fn binding_error(
     seal: Seal<'_>,
     out: &mut Vec<u8>,
 ) -> Result<usize, EncodeError> {
-    let start = out.len();
-    let result = (|| {
-        let mut enc = MessageEncoder::new(out, MessageType::BINDING_ERROR, tid);
-        enc.add(&Attribute::ErrorCode(error))?;
-        for a in attributes {
-            enc.add(a)?;
-        }
-        if let Some(key) = seal.integrity_key {
-            enc.add_message_integrity(key)?;
-        }
-        if seal.fingerprint {
-            enc.add_fingerprint()?;
-        }
-        Ok(enc.finish())
-    })();
-    if result.is_err() {
-        out.truncate(start);
-    }
-    result
+    encode_sealed(
+        MessageType::BINDING_ERROR,
+        tid,
+        Some(&Attribute::ErrorCode(error)),
+        attributes,
+        seal,
+        out,
+    )
 }
 
 /// An RFC 3489 Binding Request (§11.1: no cookie, 128-bit transaction ID), for talking to
