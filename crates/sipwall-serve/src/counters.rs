@@ -10,6 +10,7 @@ pub struct Counters {
     received: AtomicU64,
     replied: AtomicU64,
     send_errors: AtomicU64,
+    tcp_refused: AtomicU64,
     dropped: [AtomicU64; DropReason::ALL.len()],
 }
 
@@ -19,6 +20,8 @@ pub struct Snapshot {
     pub received: u64,
     pub replied: u64,
     pub send_errors: u64,
+    /// TCP connections closed at once because `MAX_CONNECTIONS` were open.
+    pub tcp_refused: u64,
     /// Dropped requests per reason, in `DropReason::ALL` order.
     pub dropped: Vec<(DropReason, u64)>,
 }
@@ -36,6 +39,10 @@ impl Counters {
         self.send_errors.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub(crate) fn tcp_refused(&self) {
+        self.tcp_refused.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn dropped(&self, reason: DropReason) {
         self.dropped[reason.index()].fetch_add(1, Ordering::Relaxed);
     }
@@ -45,6 +52,7 @@ impl Counters {
             received: self.received.load(Ordering::Relaxed),
             replied: self.replied.load(Ordering::Relaxed),
             send_errors: self.send_errors.load(Ordering::Relaxed),
+            tcp_refused: self.tcp_refused.load(Ordering::Relaxed),
             dropped: DropReason::ALL
                 .iter()
                 .map(|r| (*r, self.dropped[r.index()].load(Ordering::Relaxed)))

@@ -1,4 +1,4 @@
-//! The reflector `sipwall check` talks to. For now it serves STUN over UDP (RFC 8489 Binding,
+//! The reflector `sipwall check` talks to. For now it serves STUN over UDP and TCP (RFC 8489 Binding,
 //! RFC 5780 NAT behaviour discovery on up to four sockets, classic RFC 3489); the SIP mirror,
 //! the control channel and the RTP echo are still to come (see docs/serve.md).
 //!
@@ -6,6 +6,7 @@
 //! one receive loop per socket and counts what happened.
 
 mod counters;
+mod stun_tcp;
 mod stun_udp;
 
 pub use counters::{Counters, Snapshot};

@@ -1,10 +1,11 @@
-//! STUN over UDP: one socket per RFC 5780 role (PP, PA, AP, AA), one receive loop each.
+//! STUN over UDP: one socket per RFC 5780 role (PP, PA, AP, AA), one receive loop each;
+//! plus the TCP listener on the primary address (`stun_tcp`).
 //!
 //! A reply can leave from another socket than the one the request came in on (CHANGE-REQUEST),
 //! so every loop holds a handle to all four sockets.
 
 use std::io;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -56,6 +57,7 @@ refusing to advertise an address the server cannot send from"
 /// A running STUN server; dropping it stops the receive loops.
 pub struct StunServer {
     addresses: Vec<(SocketRole, SocketAddr)>,
+    tcp_address: SocketAddr,
     counters: Arc<Counters>,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
@@ -96,12 +98,18 @@ impl StunServer {
             sockets[role_index(role)] = Some(Arc::new(socket));
         }
         self_test(&sockets, &addresses)?;
+        let listener = TcpListener::bind(config.primary).map_err(|source| StartError::Bind {
+            role: "TCP primary",
+            address: config.primary,
+            source,
+        })?;
+        let tcp_address = listener.local_addr().unwrap_or(config.primary);
 
         let counters = Arc::new(Counters::default());
         let stop = Arc::new(AtomicBool::new(false));
         let responder = Arc::new(responder);
         let sockets = Arc::new(sockets);
-        let threads = addresses
+        let mut threads: Vec<JoinHandle<()>> = addresses
             .iter()
             .map(|(role, _)| {
                 let (role, sockets, responder) = (*role, sockets.clone(), responder.clone());
@@ -112,8 +120,19 @@ impl StunServer {
                     .expect("spawning a thread")
             })
             .collect();
+        let (tcp_responder, tcp_counters, tcp_stop) =
+            (responder.clone(), counters.clone(), stop.clone());
+        threads.push(
+            std::thread::Builder::new()
+                .name("stun-tcp-accept".into())
+                .spawn(move || {
+                    crate::stun_tcp::accept_loop(listener, tcp_responder, tcp_counters, tcp_stop)
+                })
+                .expect("spawning a thread"),
+        );
         Ok(StunServer {
             addresses,
+            tcp_address,
             counters,
             stop,
             threads,
@@ -123,6 +142,11 @@ impl StunServer {
     /// The sockets served, with their roles and actual bound addresses.
     pub fn addresses(&self) -> &[(SocketRole, SocketAddr)] {
         &self.addresses
+    }
+
+    /// The TCP listener (on the primary address).
+    pub fn tcp_address(&self) -> SocketAddr {
+        self.tcp_address
     }
 
     pub fn counters(&self) -> Snapshot {

@@ -18,6 +18,7 @@ pub fn run(args: &ServeArgs) -> Result<Exit, CliError> {
     for (role, address) in server.addresses() {
         eprintln!("sipwall serve: STUN/UDP {address} ({role:?})");
     }
+    eprintln!("sipwall serve: STUN/TCP {}", server.tcp_address());
     if args.alternate.is_none() {
         eprintln!(
             "sipwall serve: one address only: CHANGE-REQUEST is answered with 420 (RFC 5780 §6)"
@@ -50,10 +51,11 @@ fn format_stats(snapshot: &Snapshot) -> String {
         .map(|(reason, n)| format!("{}={n}", reason.as_str()))
         .collect();
     format!(
-        "sipwall serve: received {} replied {} send-errors {} dropped {}{}",
+        "sipwall serve: received {} replied {} send-errors {} tcp-refused {} dropped {}{}",
         snapshot.received,
         snapshot.replied,
         snapshot.send_errors,
+        snapshot.tcp_refused,
         snapshot.dropped_total(),
         if dropped.is_empty() {
             String::new()

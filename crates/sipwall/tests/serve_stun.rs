@@ -190,3 +190,59 @@ fn random_fully_nat_is_classified_address_and_port_dependent_mapping() {
         "{text}"
     );
 }
+
+/// STUN over TCP with our own client: two requests back to back on one connection get two
+/// answers with the client's address; CHANGE-REQUEST over TCP gets 420 (a connection cannot
+/// be answered from another address).
+#[test]
+fn stun_over_tcp_answers_pipelined_requests_and_refuses_change_request() {
+    use sipwall_proto::stun::{
+        Attribute, BindingResponse, ChangeRequest, Seal, TransactionId, binding_request,
+    };
+    use std::io::{Read, Write};
+
+    let _server = Stop(serve_on_loopback(34_796));
+    let mut stream = std::net::TcpStream::connect("127.0.0.1:34796").expect("TCP listener");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let local = stream.local_addr().unwrap();
+    let mut requests = Vec::new();
+    binding_request(TransactionId([1; 12]), &[], Seal::NONE, &mut requests).unwrap();
+    binding_request(
+        TransactionId([2; 12]),
+        &[],
+        Seal::FINGERPRINT,
+        &mut requests,
+    )
+    .unwrap();
+    let change = Attribute::ChangeRequest(ChangeRequest {
+        change_ip: true,
+        change_port: true,
+    });
+    binding_request(TransactionId([3; 12]), &[change], Seal::NONE, &mut requests).unwrap();
+    stream.write_all(&requests).unwrap();
+
+    let mut received = Vec::new();
+    let mut replies = Vec::new();
+    while replies.len() < 3 {
+        let mut chunk = [0u8; 1024];
+        let n = stream.read(&mut chunk).expect("replies arrive");
+        assert!(n > 0, "connection closed after {} replies", replies.len());
+        received.extend_from_slice(&chunk[..n]);
+        while let Some(len) =
+            sipwall_proto::stun::stream_message_len(&received).filter(|l| received.len() >= *l)
+        {
+            replies.push(received.drain(..len).collect::<Vec<u8>>());
+        }
+    }
+    for (i, reply) in replies.iter().take(2).enumerate() {
+        let response = BindingResponse::parse(reply).expect("a STUN response");
+        assert!(response.success, "reply {i}");
+        assert_eq!(response.message.transaction_id().0, [i as u8 + 1; 12]);
+        assert_eq!(response.xor_mapped_address, Some(local));
+    }
+    let refused = BindingResponse::parse(&replies[2]).expect("a STUN response");
+    assert!(!refused.success);
+    assert_eq!(refused.error.map(|e| e.code), Some(420));
+}
