@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # STUN Binding transactions per second on one core over loopback: sipwall serve vs coturn vs
 # a plain UDP echo (the practical ceiling), same load generator, same run. Servers are pinned
-# to core 0, the load generator to core 1. Repeats ROUNDS times; prints min/median.
+# to core 0, the load generator to core 1; sipwall's per-source rate limit is lifted (one
+# source is the whole load). Repeats ROUNDS times; prints min/median.
 #   bench/stun.sh [ROUNDS] [SECONDS] [WINDOW]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,7 @@ cargo build --release --quiet -p sipwall -p sipwall-serve --example stun_load --
 load=target/release/examples/stun_load
 run_for=$(( rounds * (seconds + 2) * 3 + 10 ))
 
-taskset -c 0 target/release/sipwall serve --primary 127.0.0.1:35478 --duration "$run_for" 2>/dev/null &
+taskset -c 0 target/release/sipwall serve --primary 127.0.0.1:35478 --rate 1e9 --burst 1e9 --duration "$run_for" 2>/dev/null &
 pids=($!)
 taskset -c 0 turnserver -n --stun-only --no-cli --no-tls --no-dtls --listening-ip 127.0.0.1 \
   --listening-port 35479 --relay-threads 1 --no-auth --log-file /dev/null >/dev/null 2>&1 &

@@ -11,6 +11,7 @@ pub struct Counters {
     replied: AtomicU64,
     send_errors: AtomicU64,
     tcp_refused: AtomicU64,
+    rate_limited: AtomicU64,
     dropped: [AtomicU64; DropReason::ALL.len()],
 }
 
@@ -22,6 +23,8 @@ pub struct Snapshot {
     pub send_errors: u64,
     /// TCP connections closed at once because `MAX_CONNECTIONS` were open.
     pub tcp_refused: u64,
+    /// Requests dropped by the per-source rate limit.
+    pub rate_limited: u64,
     /// Dropped requests per reason, in `DropReason::ALL` order.
     pub dropped: Vec<(DropReason, u64)>,
 }
@@ -39,6 +42,10 @@ impl Counters {
         self.send_errors.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub(crate) fn rate_limited(&self) {
+        self.rate_limited.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn tcp_refused(&self) {
         self.tcp_refused.fetch_add(1, Ordering::Relaxed);
     }
@@ -53,6 +60,7 @@ impl Counters {
             replied: self.replied.load(Ordering::Relaxed),
             send_errors: self.send_errors.load(Ordering::Relaxed),
             tcp_refused: self.tcp_refused.load(Ordering::Relaxed),
+            rate_limited: self.rate_limited.load(Ordering::Relaxed),
             dropped: DropReason::ALL
                 .iter()
                 .map(|r| (*r, self.dropped[r.index()].load(Ordering::Relaxed)))

@@ -6,6 +6,7 @@
 //! one receive loop per socket and counts what happened.
 
 mod counters;
+pub mod rate_limit;
 mod stun_tcp;
 mod stun_udp;
 

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use sipwall_proto::stun::{ConfigError, Outcome, ResponderConfig, SocketRole, Transport, respond};
 
 use crate::counters::{Counters, Snapshot};
+use crate::rate_limit::{Limits, RateLimiter};
 
 /// How often a receive loop looks at the stop flag when no datagram arrives.
 const POLL_INTERVAL: Duration = Duration::from_millis(200);
@@ -31,6 +32,8 @@ pub struct StunServerConfig {
     /// Public IPs to report when the server sits behind a 1:1 NAT.
     pub advertised_primary_ip: Option<std::net::IpAddr>,
     pub advertised_alternate_ip: Option<std::net::IpAddr>,
+    /// Per-source rate limit, applied per socket (`rate_limit::DEFAULT_LIMITS`).
+    pub limits: Limits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +111,7 @@ impl StunServer {
         let counters = Arc::new(Counters::default());
         let stop = Arc::new(AtomicBool::new(false));
         let responder = Arc::new(responder);
+        let limits = config.limits;
         let sockets = Arc::new(sockets);
         let mut threads: Vec<JoinHandle<()>> = addresses
             .iter()
@@ -116,7 +120,9 @@ impl StunServer {
                 let (counters, stop) = (counters.clone(), stop.clone());
                 std::thread::Builder::new()
                     .name(format!("stun-udp-{}", role_index(role)))
-                    .spawn(move || receive_loop(role, &sockets, &responder, &counters, &stop))
+                    .spawn(move || {
+                        receive_loop(role, &sockets, &responder, &counters, &stop, limits)
+                    })
                     .expect("spawning a thread")
             })
             .collect();
@@ -246,6 +252,7 @@ fn receive_loop(
     responder: &ResponderConfig,
     counters: &Counters,
     stop: &AtomicBool,
+    limits: Limits,
 ) {
     let socket = sockets[role_index(role)]
         .as_ref()
@@ -255,6 +262,8 @@ fn receive_loop(
         .expect("setting a timeout");
     let mut request = vec![0u8; MAX_DATAGRAM];
     let mut reply = Vec::with_capacity(1500);
+    // One limiter per socket: no lock on the hot path; a source's budget is per socket.
+    let mut limiter = RateLimiter::new(limits);
     while !stop.load(Ordering::Relaxed) {
         let (len, source) = match socket.recv_from(&mut request) {
             Ok(received) => received,
@@ -263,6 +272,10 @@ fn receive_loop(
             Err(_) => continue,
         };
         counters.received();
+        if !limiter.allow(source.ip(), Instant::now()) {
+            counters.rate_limited();
+            continue;
+        }
         match respond(
             &request[..len],
             source,

@@ -108,6 +108,12 @@ pub struct ServeArgs {
     /// Public IP to report for the alternate address when the server is behind a 1:1 NAT
     #[arg(long, value_name = "IP")]
     pub advertise_alternate: Option<std::net::IpAddr>,
+    /// Requests per second each source may send to each socket (sustained)
+    #[arg(long, value_name = "N", default_value_t = 50.0)]
+    pub rate: f64,
+    /// Requests each source may send to each socket at once (a full NAT test fits)
+    #[arg(long, value_name = "N", default_value_t = 200.0)]
+    pub burst: f64,
     /// Stop after this many seconds (default: run until stopped)
     #[arg(long, value_name = "SECS")]
     pub duration: Option<u64>,

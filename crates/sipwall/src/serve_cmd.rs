@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use sipwall_serve::rate_limit::{DEFAULT_LIMITS, Limits};
 use sipwall_serve::{Snapshot, StunServer, StunServerConfig};
 
 use crate::cli::ServeArgs;
@@ -13,7 +14,17 @@ pub fn run(args: &ServeArgs) -> Result<Exit, CliError> {
         alternate: args.alternate,
         advertised_primary_ip: args.advertise,
         advertised_alternate_ip: args.advertise_alternate,
+        limits: Limits {
+            per_second: args.rate,
+            burst: args.burst,
+            ..DEFAULT_LIMITS
+        },
     };
+    if !(args.rate > 0.0 && args.burst >= 1.0) {
+        return Err(CliError::usage(
+            "error: --rate must be above 0 and --burst at least 1",
+        ));
+    }
     let server = StunServer::start(&config).map_err(|e| CliError::usage(format!("error: {e}")))?;
     for (role, address) in server.addresses() {
         eprintln!("sipwall serve: STUN/UDP {address} ({role:?})");
@@ -51,11 +62,12 @@ fn format_stats(snapshot: &Snapshot) -> String {
         .map(|(reason, n)| format!("{}={n}", reason.as_str()))
         .collect();
     format!(
-        "sipwall serve: received {} replied {} send-errors {} tcp-refused {} dropped {}{}",
+        "sipwall serve: received {} replied {} send-errors {} tcp-refused {} rate-limited {} dropped {}{}",
         snapshot.received,
         snapshot.replied,
         snapshot.send_errors,
         snapshot.tcp_refused,
+        snapshot.rate_limited,
         snapshot.dropped_total(),
         if dropped.is_empty() {
             String::new()

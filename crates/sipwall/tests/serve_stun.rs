@@ -246,3 +246,43 @@ fn stun_over_tcp_answers_pipelined_requests_and_refuses_change_request() {
     assert!(!refused.success);
     assert_eq!(refused.error.map(|e| e.code), Some(420));
 }
+
+/// A flood from one source is cut to the burst plus the sustained rate, and counted.
+#[test]
+fn a_flood_from_one_source_is_rate_limited() {
+    use sipwall_proto::stun::{Seal, TransactionId, binding_request};
+    use std::time::{Duration, Instant};
+
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sipwall"));
+    command.args([
+        "serve",
+        "--primary",
+        "127.0.0.1:34798",
+        "--rate",
+        "10",
+        "--burst",
+        "20",
+    ]);
+    let _server = Stop(start_serve(command, 1));
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut request = Vec::new();
+    binding_request(TransactionId([7; 12]), &[], Seal::NONE, &mut request).unwrap();
+    let started = Instant::now();
+    for _ in 0..500 {
+        socket.send_to(&request, "127.0.0.1:34798").unwrap();
+    }
+    let mut replies = 0;
+    let mut buffer = [0u8; 512];
+    while socket.recv_from(&mut buffer).is_ok() {
+        replies += 1;
+    }
+    let allowed = 20.0 + 10.0 * started.elapsed().as_secs_f64();
+    assert!(replies >= 20, "the burst must pass: {replies} replies");
+    assert!(
+        f64::from(replies) <= allowed + 1.0,
+        "{replies} replies, at most {allowed:.0} allowed"
+    );
+}
