@@ -1,5 +1,7 @@
 //! `sipwall serve`: starts the reflector's STUN sockets and reports counters.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use sipwall_serve::rate_limit::{DEFAULT_LIMITS, Limits};
@@ -35,14 +37,21 @@ pub fn run(args: &ServeArgs) -> Result<Exit, CliError> {
             "sipwall serve: one address only: CHANGE-REQUEST is answered with 420 (RFC 5780 §6)"
         );
     }
+    // SIGINT / SIGTERM end the loop below, so the sockets close and the final counters print.
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, stop.clone()).map_err(|e| {
+            CliError::usage(format!("error: cannot install the signal handler: {e}"))
+        })?;
+    }
     let started = Instant::now();
     let mut last_report = Instant::now();
     loop {
         std::thread::sleep(Duration::from_millis(100));
-        if args
+        let expired = args
             .duration
-            .is_some_and(|d| started.elapsed() >= Duration::from_secs(d))
-        {
+            .is_some_and(|d| started.elapsed() >= Duration::from_secs(d));
+        if expired || stop.load(Ordering::Relaxed) {
             break;
         }
         if args.stats_every > 0 && last_report.elapsed() >= Duration::from_secs(args.stats_every) {

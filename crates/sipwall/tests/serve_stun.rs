@@ -286,3 +286,33 @@ fn a_flood_from_one_source_is_rate_limited() {
         "{replies} replies, at most {allowed:.0} allowed"
     );
 }
+
+/// SIGTERM stops the server cleanly: exit code 0 and the final counters on stderr.
+#[test]
+fn sigterm_stops_the_server_with_its_counters() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sipwall"))
+        .args(["serve", "--primary", "127.0.0.1:34800"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .unwrap()
+            .contains("STUN/UDP 127.0.0.1:34800")
+    );
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    assert!(child.wait().unwrap().success());
+    assert!(
+        rest.last()
+            .is_some_and(|l| l.contains("received 0 replied 0")),
+        "{rest:?}"
+    );
+}
