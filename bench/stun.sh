@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-5}"; seconds="${2:-5}"; window="${3:-64}"
-cargo build --release --quiet -p sipwall -p sipwall-serve --example stun_load --example udp_echo
+cargo build --release --quiet -p sipwall --bin sipwall
+cargo build --release --quiet -p sipwall-serve --example stun_load --example udp_echo
 load=target/release/examples/stun_load
 run_for=$(( rounds * (seconds + 2) * 3 + 10 ))
 
