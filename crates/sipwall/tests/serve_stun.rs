@@ -316,3 +316,90 @@ fn sigterm_stops_the_server_with_its_counters() {
         "{rest:?}"
     );
 }
+
+/// A bounded flood on loopback (100 000 garbage + 100 000 valid datagrams): the server keeps
+/// answering a real client afterwards, and its counters add up — every datagram it read was
+/// replied to, rate-limited or dropped for a named reason.
+#[test]
+fn flood_of_garbage_and_requests_is_counted_and_survived() {
+    use sipwall_proto::stun::{BindingResponse, Seal, TransactionId, binding_request};
+    use std::time::Duration;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sipwall"))
+        .args([
+            "serve",
+            "--primary",
+            "127.0.0.1:34802",
+            "--rate",
+            "1000",
+            "--burst",
+            "5000",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .unwrap()
+            .contains("STUN/UDP 127.0.0.1:34802")
+    );
+
+    let flooder = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut valid = Vec::new();
+    binding_request(TransactionId([9; 12]), &[], Seal::NONE, &mut valid).unwrap();
+    let garbage: Vec<u8> = (0..200u8).map(|i| i.wrapping_mul(37)).collect();
+    for i in 0..200_000u32 {
+        let packet = if i % 2 == 0 {
+            &garbage[..(i as usize % 200) + 1]
+        } else {
+            &valid[..]
+        };
+        let _ = flooder.send_to(packet, "127.0.0.1:34802");
+    }
+
+    // A real client from another address still gets its answer.
+    std::thread::sleep(Duration::from_millis(300));
+    let client = std::net::UdpSocket::bind("127.0.0.2:0").unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let mut request = Vec::new();
+    binding_request(TransactionId([1; 12]), &[], Seal::NONE, &mut request).unwrap();
+    client.send_to(&request, "127.0.0.1:34802").unwrap();
+    let mut buffer = [0u8; 512];
+    let (n, _) = client
+        .recv_from(&mut buffer)
+        .expect("answered after the flood");
+    let response = BindingResponse::parse(&buffer[..n]).unwrap();
+    assert_eq!(
+        response.xor_mapped_address,
+        Some(client.local_addr().unwrap())
+    );
+
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let last = lines.map(Result::unwrap).last().unwrap();
+    assert!(child.wait().unwrap().success());
+    let number = |key: &str| -> u64 {
+        let after = last
+            .split(&format!("{key} "))
+            .nth(1)
+            .unwrap_or_else(|| panic!("{key} in {last}"));
+        after.split_whitespace().next().unwrap().parse().unwrap()
+    };
+    let received = number("received");
+    let accounted =
+        number("replied") + number("send-errors") + number("rate-limited") + number("dropped");
+    assert_eq!(received, accounted, "{last}");
+    assert!(received > 1000, "the flood reached the server: {last}");
+    assert!(number("rate-limited") > 0, "{last}");
+    assert!(
+        last.contains("not_stun="),
+        "garbage is counted by reason: {last}"
+    );
+}
