@@ -5,6 +5,7 @@
 //! The protocol logic is `sipwall_proto::stun::respond`; this crate only binds sockets, runs
 //! one receive loop per socket and counts what happened.
 
+pub mod config;
 mod counters;
 pub mod rate_limit;
 mod stun_tcp;

@@ -95,9 +95,13 @@ sipwall serve --primary 198.51.100.10:3478 --alternate 198.51.100.11:3479\n\n\
 Not yet part of serve: the SIP mirror, the control channel and the RTP echo (docs/serve.md)."
 )]
 pub struct ServeArgs {
-    /// Primary STUN address (IP:PORT); 3478 is STUN's port
-    #[arg(long, default_value = "127.0.0.1:3478")]
-    pub primary: std::net::SocketAddr,
+    /// TOML configuration file ([stun] primary, alternate, advertise, advertise_alternate;
+    /// [limits] rate, burst); flags override it. See docs/serve.md
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// Primary STUN address [default: 127.0.0.1:3478]; 3478 is STUN's port
+    #[arg(long, value_name = "IP:PORT")]
+    pub primary: Option<std::net::SocketAddr>,
     /// Alternate address, another IP and another port (IP:PORT), for RFC 5780 CHANGE-REQUEST
     /// and OTHER-ADDRESS; without it CHANGE-REQUEST gets error 420
     #[arg(long)]
@@ -108,12 +112,12 @@ pub struct ServeArgs {
     /// Public IP to report for the alternate address when the server is behind a 1:1 NAT
     #[arg(long, value_name = "IP")]
     pub advertise_alternate: Option<std::net::IpAddr>,
-    /// Requests per second each source may send to each socket (sustained)
-    #[arg(long, value_name = "N", default_value_t = 50.0)]
-    pub rate: f64,
-    /// Requests each source may send to each socket at once (a full NAT test fits)
-    #[arg(long, value_name = "N", default_value_t = 200.0)]
-    pub burst: f64,
+    /// Requests per second each source may send to each socket, sustained [default: 50]
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+    /// Requests each source may send to each socket at once; a full NAT test fits [default: 200]
+    #[arg(long, value_name = "N")]
+    pub burst: Option<f64>,
     /// Stop after this many seconds (default: run until stopped)
     #[arg(long, value_name = "SECS")]
     pub duration: Option<u64>,

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use sipwall_serve::config::{ConfigFile, read_config};
 use sipwall_serve::rate_limit::{DEFAULT_LIMITS, Limits};
 use sipwall_serve::{Snapshot, StunServer, StunServerConfig};
 
@@ -11,28 +12,43 @@ use crate::cli::ServeArgs;
 use crate::exit::{CliError, Exit};
 
 pub fn run(args: &ServeArgs) -> Result<Exit, CliError> {
+    let file = match &args.config {
+        Some(path) => read_config(path).map_err(|e| CliError::usage(format!("error: {e}")))?,
+        None => ConfigFile::default(),
+    };
+    let rate = args
+        .rate
+        .or(file.limits.rate)
+        .unwrap_or(DEFAULT_LIMITS.per_second);
+    let burst = args
+        .burst
+        .or(file.limits.burst)
+        .unwrap_or(DEFAULT_LIMITS.burst);
+    if !(rate > 0.0 && burst >= 1.0) {
+        return Err(CliError::usage(
+            "error: the rate must be above 0 and the burst at least 1",
+        ));
+    }
     let config = StunServerConfig {
-        primary: args.primary,
-        alternate: args.alternate,
-        advertised_primary_ip: args.advertise,
-        advertised_alternate_ip: args.advertise_alternate,
+        primary: args
+            .primary
+            .or(file.stun.primary)
+            .unwrap_or_else(|| "127.0.0.1:3478".parse().expect("a valid address")),
+        alternate: args.alternate.or(file.stun.alternate),
+        advertised_primary_ip: args.advertise.or(file.stun.advertise),
+        advertised_alternate_ip: args.advertise_alternate.or(file.stun.advertise_alternate),
         limits: Limits {
-            per_second: args.rate,
-            burst: args.burst,
+            per_second: rate,
+            burst,
             ..DEFAULT_LIMITS
         },
     };
-    if !(args.rate > 0.0 && args.burst >= 1.0) {
-        return Err(CliError::usage(
-            "error: --rate must be above 0 and --burst at least 1",
-        ));
-    }
     let server = StunServer::start(&config).map_err(|e| CliError::usage(format!("error: {e}")))?;
     for (role, address) in server.addresses() {
         eprintln!("sipwall serve: STUN/UDP {address} ({role:?})");
     }
     eprintln!("sipwall serve: STUN/TCP {}", server.tcp_address());
-    if args.alternate.is_none() {
+    if config.alternate.is_none() {
         eprintln!(
             "sipwall serve: one address only: CHANGE-REQUEST is answered with 420 (RFC 5780 §6)"
         );

@@ -403,3 +403,39 @@ fn flood_of_garbage_and_requests_is_counted_and_survived() {
         "garbage is counted by reason: {last}"
     );
 }
+
+/// `--config` supplies the addresses; a bad key in it is a located error with exit code 2.
+#[test]
+fn config_file_sets_the_addresses_and_bad_keys_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("serve.toml");
+    std::fs::write(
+        &good,
+        "[stun]\nprimary = \"127.0.0.1:34812\"\nalternate = \"127.0.0.2:34813\"\n",
+    )
+    .unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sipwall"));
+    command.args(["serve", "--config", good.to_str().unwrap()]);
+    let _server = Stop(start_serve(command, 4));
+    let text = output_of(Command::new("timeout").args([
+        "30",
+        "turnutils_stunclient",
+        "-p",
+        "34812",
+        "127.0.0.1",
+    ]));
+    assert!(text.contains("Other addr: : 127.0.0.2:34813"), "{text}");
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[stun]\nprimry = \"127.0.0.1:34814\"\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_sipwall"))
+        .args(["serve", "--config", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("line 2, column 1") && stderr.contains("unknown field `primry`"),
+        "{stderr}"
+    );
+}
