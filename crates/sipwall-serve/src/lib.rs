@@ -8,8 +8,8 @@
 pub mod config;
 mod counters;
 pub mod rate_limit;
+mod stun_server;
 mod stun_tcp;
-mod stun_udp;
 
 pub use counters::{Counters, Snapshot};
-pub use stun_udp::{StartError, StunServer, StunServerConfig};
+pub use stun_server::{StartError, StunServer, StunServerConfig};

@@ -1,4 +1,4 @@
-//! STUN over UDP: one socket per RFC 5780 role (PP, PA, AP, AA), one receive loop each;
+//! The STUN server: over UDP one socket per RFC 5780 role (PP, PA, AP, AA), one receive loop each;
 //! plus the TCP listener on the primary address (`stun_tcp`).
 //!
 //! A reply can leave from another socket than the one the request came in on (CHANGE-REQUEST),
