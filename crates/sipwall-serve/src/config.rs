@@ -10,12 +10,38 @@
 //! [limits]
 //! rate = 50      # requests per second per source and socket
 //! burst = 200
+//! max_sessions = 256
+//! max_sessions_per_ip = 8
+//!
+//! [sip]
+//! ports = "udp:5060,tcp:5060,udp:5080,tcp:5080,tls:5061"
+//!
+//! [control]
+//! address = "198.51.100.10:7443"
+//! tls = false
+//!
+//! [tls]                                 # without it: a self-signed certificate
+//! certificate = "/etc/sipwall/cert.pem"
+//! key = "/etc/sipwall/key.pem"
+//!
+//! [ports]
+//! matrix = "udp:10000,udp:20000,tcp:8080"
+//!
+//! [inbound]
+//! source = "198.51.100.12"              # default: the alternate IP
+//!
+//! [metrics]
+//! address = "127.0.0.1:9478"
+//!
+//! [log]
+//! format = "json"                       # or "text"
 //! ```
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use sipwall_proto::control::SocketTransport;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,6 +50,64 @@ pub struct ConfigFile {
     pub stun: StunSection,
     #[serde(default)]
     pub limits: LimitsSection,
+    #[serde(default)]
+    pub sip: SipSection,
+    #[serde(default)]
+    pub control: ControlSection,
+    #[serde(default)]
+    pub tls: TlsSection,
+    #[serde(default)]
+    pub ports: PortsSection,
+    #[serde(default)]
+    pub inbound: InboundSection,
+    #[serde(default)]
+    pub metrics: MetricsSection,
+    #[serde(default)]
+    pub log: LogSection,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SipSection {
+    pub ports: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlSection {
+    pub address: Option<String>,
+    pub tls: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    pub certificate: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortsSection {
+    pub matrix: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InboundSection {
+    pub source: Option<IpAddr>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSection {
+    pub address: Option<SocketAddr>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -40,6 +124,32 @@ pub struct StunSection {
 pub struct LimitsSection {
     pub rate: Option<f64>,
     pub burst: Option<f64>,
+    pub max_sessions: Option<usize>,
+    pub max_sessions_per_ip: Option<usize>,
+}
+
+/// Parses a port list such as `udp:5060,tcp:5060,tls:5061`; `none` (or empty) is no ports.
+pub fn parse_port_list(text: &str) -> Result<Vec<(SocketTransport, u16)>, String> {
+    let text = text.trim();
+    if text.is_empty() || text.eq_ignore_ascii_case("none") {
+        return Ok(Vec::new());
+    }
+    text.split(',')
+        .map(|item| {
+            let item = item.trim();
+            let hint =
+                || format!("{item:?} is not TRANSPORT:PORT (e.g. udp:5060, tcp:5060, tls:5061)");
+            let (transport, port) = item.split_once(':').ok_or_else(hint)?;
+            let transport = match transport.to_ascii_lowercase().as_str() {
+                "udp" => SocketTransport::Udp,
+                "tcp" => SocketTransport::Tcp,
+                "tls" => SocketTransport::Tls,
+                _ => return Err(hint()),
+            };
+            let port: u16 = port.parse().map_err(|_| hint())?;
+            Ok((transport, port))
+        })
+        .collect()
 }
 
 /// Reads a configuration file; the error names the file and, from the TOML parser, the line,
@@ -63,6 +173,39 @@ mod tests {
             Some("198.51.100.10:3478".parse().unwrap())
         );
         assert_eq!(config.limits.burst, Some(200.0));
+    }
+
+    #[test]
+    fn port_lists() {
+        assert_eq!(
+            parse_port_list("udp:5060, TCP:5060,tls:5061").unwrap(),
+            vec![
+                (SocketTransport::Udp, 5060),
+                (SocketTransport::Tcp, 5060),
+                (SocketTransport::Tls, 5061)
+            ]
+        );
+        assert!(parse_port_list("none").unwrap().is_empty());
+        let error = parse_port_list("udp:5060,sctp:5060").unwrap_err();
+        assert!(
+            error.contains("sctp:5060") && error.contains("e.g."),
+            "{error}"
+        );
+        assert!(parse_port_list("udp:70000").is_err());
+    }
+
+    #[test]
+    fn the_module_example_parses() {
+        let example: String = include_str!("config.rs")
+            .lines()
+            .skip_while(|l| !l.starts_with("//! ```toml"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("//! ```"))
+            .map(|l| format!("{}\n", l.trim_start_matches("//!").trim_start()))
+            .collect();
+        let config: ConfigFile = toml::from_str(&example).unwrap();
+        assert_eq!(config.limits.max_sessions, Some(256));
+        assert_eq!(config.log.format.as_deref(), Some("json"));
     }
 
     #[test]

@@ -74,3 +74,106 @@ impl Snapshot {
         self.dropped.iter().map(|(_, n)| n).sum()
     }
 }
+
+/// Counters of everything but STUN: the SIP mirror, the control channel, callbacks, inbound
+/// tests, the RTP echo and the port matrix. One relaxed atomic each.
+#[derive(Debug, Default)]
+pub struct ServiceCounters {
+    values: [AtomicU64; SERVICE_COUNTERS.len()],
+}
+
+/// Name (Prometheus style, without the `sipwall_` prefix) and help text of each counter.
+pub const SERVICE_COUNTERS: [(&str, &str); 17] = [
+    (
+        "sip_received_total",
+        "SIP datagrams and stream messages received",
+    ),
+    (
+        "sip_probes_answered_total",
+        "SIP probes of a check session answered with the mirror",
+    ),
+    (
+        "sip_forbidden_total",
+        "SIP requests without a valid probe token answered with 403",
+    ),
+    (
+        "sip_dropped_total",
+        "SIP input dropped (malformed, ACK, responses, too large for an answer)",
+    ),
+    (
+        "sip_rate_limited_total",
+        "SIP requests dropped by the per-source rate limit",
+    ),
+    (
+        "stream_connections_refused_total",
+        "TCP/TLS connections closed at once because the cap was reached",
+    ),
+    (
+        "tls_handshake_failures_total",
+        "TLS handshakes that failed or timed out",
+    ),
+    ("control_sessions_total", "check sessions opened"),
+    (
+        "control_rejected_total",
+        "control connections refused (full, too many from one address, bad hello)",
+    ),
+    (
+        "control_bad_requests_total",
+        "control lines that were not a valid request",
+    ),
+    ("callbacks_sent_total", "callback datagrams sent"),
+    ("inbound_tests_total", "inbound tests run"),
+    ("media_streams_total", "RTP echo streams opened"),
+    ("media_echoed_total", "RTP packets echoed"),
+    ("port_probes_answered_total", "port-matrix probes answered"),
+    (
+        "port_probes_ignored_total",
+        "port-matrix datagrams or connections without a valid probe",
+    ),
+    ("metrics_requests_total", "requests to the metrics endpoint"),
+];
+
+/// Index into `SERVICE_COUNTERS`.
+#[derive(Debug, Clone, Copy)]
+pub enum Service {
+    SipReceived,
+    SipProbesAnswered,
+    SipForbidden,
+    SipDropped,
+    SipRateLimited,
+    StreamRefused,
+    TlsHandshakeFailures,
+    ControlSessions,
+    ControlRejected,
+    ControlBadRequests,
+    CallbacksSent,
+    InboundTests,
+    MediaStreams,
+    MediaEchoed,
+    PortProbesAnswered,
+    PortProbesIgnored,
+    MetricsRequests,
+}
+
+impl ServiceCounters {
+    pub fn add(&self, counter: Service) {
+        self.values[counter as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn media_echoed(&self) {
+        self.add(Service::MediaEchoed);
+    }
+
+    pub fn get(&self, counter: Service) -> u64 {
+        self.values[counter as usize].load(Ordering::Relaxed)
+    }
+
+    /// (name, help, value) of every counter, in `SERVICE_COUNTERS` order.
+    pub fn all(&self) -> Vec<(&'static str, &'static str, u64)> {
+        SERVICE_COUNTERS
+            .iter()
+            .zip(&self.values)
+            .map(|((name, help), value)| (*name, *help, value.load(Ordering::Relaxed)))
+            .collect()
+    }
+}

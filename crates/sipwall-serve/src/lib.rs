@@ -1,15 +1,26 @@
-//! The reflector `sipwall check` talks to. For now it serves STUN over UDP and TCP (RFC 8489 Binding,
-//! RFC 5780 NAT behaviour discovery on up to four sockets, classic RFC 3489); the SIP mirror,
-//! the control channel and the RTP echo are still to come (see docs/serve.md).
+//! The reflector `sipwall check` talks to (`sipwall serve`): RFC 5780 STUN over UDP and TCP,
+//! the SIP mirror on UDP/TCP/TLS, the control channel (check sessions, timed callbacks,
+//! inbound tests, the RTP echo), the port matrix and a Prometheus metrics endpoint.
 //!
-//! The protocol logic is `sipwall_proto::stun::respond`; this crate only binds sockets, runs
-//! one receive loop per socket and counts what happened.
+//! Protocol logic lives in `sipwall_proto` (sans-IO); this crate binds sockets, runs the loops,
+//! enforces the caps and counts what happened. `Reflector` starts all of it.
 
 pub mod config;
+mod control;
 mod counters;
+mod directory;
+mod media;
+mod metrics;
+mod port_probe;
 pub mod rate_limit;
+mod reflector;
+pub mod session;
+mod sip_mirror;
+mod stream;
 mod stun_server;
 mod stun_tcp;
+pub mod tls;
 
-pub use counters::{Counters, Snapshot};
+pub use counters::{Counters, SERVICE_COUNTERS, Service, ServiceCounters, Snapshot};
+pub use reflector::{MAX_STREAMS, Reflector, ReflectorConfig, ReflectorError};
 pub use stun_server::{StartError, StunServer, StunServerConfig};

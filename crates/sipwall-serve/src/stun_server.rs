@@ -60,6 +60,7 @@ refusing to advertise an address the server cannot send from"
 /// A running STUN server; dropping it stops the receive loops.
 pub struct StunServer {
     addresses: Vec<(SocketRole, SocketAddr)>,
+    sockets: Arc<[Option<Arc<UdpSocket>>; 4]>,
     tcp_address: SocketAddr,
     counters: Arc<Counters>,
     stop: Arc<AtomicBool>,
@@ -138,6 +139,7 @@ impl StunServer {
         );
         Ok(StunServer {
             addresses,
+            sockets,
             tcp_address,
             counters,
             stop,
@@ -148,6 +150,16 @@ impl StunServer {
     /// The sockets served, with their roles and actual bound addresses.
     pub fn addresses(&self) -> &[(SocketRole, SocketAddr)] {
         &self.addresses
+    }
+
+    /// The UDP socket of a role, to send callbacks from.
+    pub fn udp_socket(&self, role: SocketRole) -> Option<Arc<UdpSocket>> {
+        self.sockets[role_index(role)].clone()
+    }
+
+    /// The counters, shared (for the metrics endpoint).
+    pub fn shared_counters(&self) -> Arc<Counters> {
+        self.counters.clone()
     }
 
     /// The TCP listener (on the primary address).

@@ -32,7 +32,7 @@ pub enum Command {
     Audit(NotYet),
     /// Test this network live against a sipwall reflector (not available yet)
     Check(NotYet),
-    /// Run the reflector that `sipwall check` talks to (today: STUN / RFC 5780 only)
+    /// Run the reflector that `sipwall check` talks to (STUN, SIP mirror, control channel)
     Serve(ServeArgs),
 }
 
@@ -87,23 +87,26 @@ Exit code 0 when every file is valid, 2 when any has an error, 1 with --strict w
     Schema,
 }
 
-/// `sipwall serve`: for now the STUN part of the reflector.
+/// `sipwall serve`: the reflector.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Example (RFC 5780 NAT discovery needs two IPs and two ports):\n  \
-sipwall serve --primary 198.51.100.10:3478 --alternate 198.51.100.11:3479\n\n\
-Not yet part of serve: the SIP mirror, the control channel and the RTP echo (docs/serve.md)."
-)]
+#[command(after_help = "Examples:\n  \
+sipwall serve                                   # everything on 127.0.0.1, for a local try\n  \
+sipwall serve --primary 198.51.100.10:3478 --alternate 198.51.100.11:3479 --control 198.51.100.10:443\n  \
+sipwall serve --config /etc/sipwall/serve.toml\n\n\
+RFC 5780 NAT tests and inbound tests need two IPs (--alternate). See docs/serve.md; the\n\
+check-reflector protocol is docs/protocol.md.")]
 pub struct ServeArgs {
-    /// TOML configuration file ([stun] primary, alternate, advertise, advertise_alternate;
-    /// [limits] rate, burst); flags override it. See docs/serve.md
+    /// TOML configuration file (sections stun, limits, sip, control, tls, ports, inbound,
+    /// metrics, log); flags override it. See docs/serve.md
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
-    /// Primary STUN address [default: 127.0.0.1:3478]; 3478 is STUN's port
+    /// Primary STUN address [default: 127.0.0.1:3478]; 3478 is STUN's port. The SIP mirror,
+    /// the control channel and the port matrix listen on this IP too
     #[arg(long, value_name = "IP:PORT")]
     pub primary: Option<std::net::SocketAddr>,
     /// Alternate address, another IP and another port (IP:PORT), for RFC 5780 CHANGE-REQUEST
-    /// and OTHER-ADDRESS; without it CHANGE-REQUEST gets error 420
+    /// and OTHER-ADDRESS, and the source of inbound tests; without it CHANGE-REQUEST gets
+    /// error 420 and inbound tests are unavailable
     #[arg(long)]
     pub alternate: Option<std::net::SocketAddr>,
     /// Public IP to report for the primary address when the server is behind a 1:1 NAT
@@ -112,16 +115,51 @@ pub struct ServeArgs {
     /// Public IP to report for the alternate address when the server is behind a 1:1 NAT
     #[arg(long, value_name = "IP")]
     pub advertise_alternate: Option<std::net::IpAddr>,
+    /// SIP mirror ports, or "none" [default: udp:5060,tcp:5060,udp:5080,tcp:5080,tls:5061]
+    #[arg(long, value_name = "LIST")]
+    pub sip: Option<String>,
+    /// Control channel address, or "none" [default: the primary IP, port 7443]
+    #[arg(long, value_name = "IP:PORT")]
+    pub control: Option<String>,
+    /// Serve the control channel over TLS
+    #[arg(long)]
+    pub control_tls: bool,
+    /// TLS certificate chain (PEM) for SIP over TLS and --control-tls [default: a
+    /// self-signed certificate generated at start]
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<std::path::PathBuf>,
+    /// Private key (PEM) of --cert
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<std::path::PathBuf>,
+    /// Extra ports for the check's port matrix, e.g. udp:10000,udp:20000,tcp:8080 [default: none]
+    #[arg(long, value_name = "LIST")]
+    pub port_matrix: Option<String>,
+    /// Source IP of inbound (port-forward) tests [default: the alternate IP]
+    #[arg(long, value_name = "IP")]
+    pub inbound_source: Option<std::net::IpAddr>,
+    /// Serve counters in Prometheus text format over HTTP on this address (keep it private)
+    #[arg(long, value_name = "IP:PORT")]
+    pub metrics: Option<std::net::SocketAddr>,
     /// Requests per second each source may send to each socket, sustained [default: 50]
     #[arg(long, value_name = "N")]
     pub rate: Option<f64>,
     /// Requests each source may send to each socket at once; a full NAT test fits [default: 200]
     #[arg(long, value_name = "N")]
     pub burst: Option<f64>,
+    /// Check sessions open at once [default: 256]
+    #[arg(long, value_name = "N")]
+    pub max_sessions: Option<usize>,
+    /// Check sessions open at once from one IP [default: 8]
+    #[arg(long, value_name = "N")]
+    pub max_sessions_per_ip: Option<usize>,
+    /// Log format on stderr: text or json [default: text]; the level comes from RUST_LOG
+    /// (default: info)
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<String>,
     /// Stop after this many seconds (default: run until stopped)
     #[arg(long, value_name = "SECS")]
     pub duration: Option<u64>,
-    /// Print the counters every SECS seconds on stderr (0: only at the end)
+    /// Log the counters every SECS seconds (0: only at the end)
     #[arg(long, value_name = "SECS", default_value_t = 0)]
     pub stats_every: u64,
 }

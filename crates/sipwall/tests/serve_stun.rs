@@ -36,6 +36,10 @@ fn serve_on_loopback(primary_port: u16) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sipwall"));
     command.args([
         "serve",
+        "--sip",
+        "none",
+        "--control",
+        "none",
         "--primary",
         &format!("127.0.0.1:{primary_port}"),
         "--alternate",
@@ -145,6 +149,10 @@ fn natdiscovery_through(nat: Nat) -> String {
     let mut command = lab.server().command(env!("CARGO_BIN_EXE_sipwall"));
     command.args([
         "serve",
+        "--sip",
+        "none",
+        "--control",
+        "none",
         "--primary",
         "198.18.0.10:3478",
         "--alternate",
@@ -256,6 +264,10 @@ fn a_flood_from_one_source_is_rate_limited() {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sipwall"));
     command.args([
         "serve",
+        "--sip",
+        "none",
+        "--control",
+        "none",
         "--primary",
         "127.0.0.1:34798",
         "--rate",
@@ -291,7 +303,15 @@ fn a_flood_from_one_source_is_rate_limited() {
 #[test]
 fn sigterm_stops_the_server_with_its_counters() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sipwall"))
-        .args(["serve", "--primary", "127.0.0.1:34800"])
+        .args([
+            "serve",
+            "--sip",
+            "none",
+            "--control",
+            "none",
+            "--primary",
+            "127.0.0.1:34800",
+        ])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -328,6 +348,10 @@ fn flood_of_garbage_and_requests_is_counted_and_survived() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sipwall"))
         .args([
             "serve",
+            "--sip",
+            "none",
+            "--control",
+            "none",
             "--primary",
             "127.0.0.1:34802",
             "--rate",
@@ -411,7 +435,8 @@ fn config_file_sets_the_addresses_and_bad_keys_are_located() {
     let good = dir.path().join("serve.toml");
     std::fs::write(
         &good,
-        "[stun]\nprimary = \"127.0.0.1:34812\"\nalternate = \"127.0.0.2:34813\"\n",
+        "[stun]\nprimary = \"127.0.0.1:34812\"\nalternate = \"127.0.0.2:34813\"\n\
+         [sip]\nports = \"none\"\n[control]\naddress = \"none\"\n",
     )
     .unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_sipwall"));

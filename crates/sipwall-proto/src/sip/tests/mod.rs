@@ -1,0 +1,4 @@
+//! Tests for the SIP view and the mirror.
+
+mod message;
+mod mirror;
