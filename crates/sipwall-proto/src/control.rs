@@ -164,7 +164,8 @@ pub struct SessionLimits {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "answer", rename_all = "snake_case", deny_unknown_fields)]
+// Answers and events tolerate unknown fields: a newer server may add some (docs/protocol.md).
+#[serde(tag = "answer", rename_all = "snake_case")]
 pub enum Answer {
     Ports {
         sockets: Vec<ServerSocket>,
@@ -217,7 +218,7 @@ pub enum SocketTransport {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// One callback datagram left the server (`sequence` counts from 1).
     CallbackSent {
