@@ -193,6 +193,9 @@ pub struct ServerSocket {
     pub transport: SocketTransport,
     /// The address to send to (the advertised one when the server is behind a 1:1 NAT).
     pub address: SocketAddr,
+    /// For a port range (port matrix): every port from `address`'s up to this one answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_port: Option<u16>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

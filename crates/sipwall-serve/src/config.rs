@@ -26,6 +26,7 @@
 //!
 //! [ports]
 //! matrix = "udp:10000,udp:20000,tcp:8080"
+//! ranges = "udp:16384-16484"            # nftables redirect, needs root
 //!
 //! [inbound]
 //! source = "198.51.100.12"              # default: the alternate IP
@@ -42,6 +43,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use sipwall_proto::control::SocketTransport;
+
+use crate::port_redirect::PortRange;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -90,6 +93,7 @@ pub struct TlsSection {
 #[serde(deny_unknown_fields)]
 pub struct PortsSection {
     pub matrix: Option<String>,
+    pub ranges: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -160,6 +164,39 @@ pub fn read_config(path: &Path) -> Result<ConfigFile, String> {
     toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Parses port ranges such as `udp:16384-32767,tcp:8000-8100`; `none` (or empty) is none.
+pub fn parse_port_ranges(text: &str) -> Result<Vec<PortRange>, String> {
+    let text = text.trim();
+    if text.is_empty() || text.eq_ignore_ascii_case("none") {
+        return Ok(Vec::new());
+    }
+    text.split(',')
+        .map(|item| {
+            let item = item.trim();
+            let hint = || format!("{item:?} is not TRANSPORT:FIRST-LAST (e.g. udp:16384-16484)");
+            let (transport, range) = item.split_once(':').ok_or_else(hint)?;
+            let transport = match transport.to_ascii_lowercase().as_str() {
+                "udp" => SocketTransport::Udp,
+                "tcp" => SocketTransport::Tcp,
+                _ => return Err(hint()),
+            };
+            let (first, last) = range.split_once('-').ok_or_else(hint)?;
+            let first: u16 = first.trim().parse().map_err(|_| hint())?;
+            let last: u16 = last.trim().parse().map_err(|_| hint())?;
+            if first == 0 || last < first {
+                return Err(format!(
+                    "{item:?}: the range must be FIRST-LAST with 0 < FIRST <= LAST"
+                ));
+            }
+            Ok(PortRange {
+                transport,
+                first,
+                last,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +229,24 @@ mod tests {
             "{error}"
         );
         assert!(parse_port_list("udp:70000").is_err());
+    }
+
+    #[test]
+    fn port_ranges() {
+        assert_eq!(
+            parse_port_ranges("udp:16384-16484").unwrap(),
+            vec![PortRange {
+                transport: SocketTransport::Udp,
+                first: 16384,
+                last: 16484
+            }]
+        );
+        assert!(
+            parse_port_ranges("udp:20-10")
+                .unwrap_err()
+                .contains("FIRST <= LAST")
+        );
+        assert!(parse_port_ranges("tls:1-2").is_err());
     }
 
     #[test]

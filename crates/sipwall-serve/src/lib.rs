@@ -12,6 +12,7 @@ mod directory;
 mod media;
 mod metrics;
 mod port_probe;
+pub mod port_redirect;
 pub mod rate_limit;
 mod reflector;
 pub mod session;

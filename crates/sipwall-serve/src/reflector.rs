@@ -17,6 +17,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::control::{self, Shared};
 use crate::counters::{ServiceCounters, Snapshot};
 use crate::directory::{Directory, UdpSender};
+use crate::port_redirect::{self, PortRange};
 use crate::session::{SessionCaps, Sessions};
 use crate::stream::accept_loop;
 use crate::tls::{CertificateSource, TlsError};
@@ -36,6 +37,8 @@ pub struct ReflectorConfig {
     pub certificate: CertificateSource,
     /// Extra ports of the port matrix on the primary IP (UDP or TCP).
     pub port_matrix: Vec<(SocketTransport, u16)>,
+    /// Whole port ranges for the port matrix, redirected with nftables (root only).
+    pub port_ranges: Vec<PortRange>,
     /// Where inbound tests come from; by default the alternate IP (never contacted by a
     /// check before its inbound tests).
     pub inbound_source: Option<IpAddr>,
@@ -62,6 +65,8 @@ pub enum ReflectorError {
 }
 
 pub struct Reflector {
+    /// Declared first so the nftables redirect is removed before the sockets close.
+    _redirect: Option<port_redirect::Installed>,
     stun: StunServer,
     runtime: Runtime,
     directory: Directory,
@@ -91,7 +96,14 @@ impl Reflector {
         };
         let directory =
             runtime.block_on(bind_and_spawn(config, &stun, tls, &services, &sessions))?;
+        let redirect = if config.port_ranges.is_empty() {
+            None
+        } else {
+            let installed = port_redirect::install(&config.port_ranges, config.stun.primary.ip());
+            Some(installed.map_err(ReflectorError::Config)?)
+        };
         Ok(Reflector {
+            _redirect: redirect,
             stun,
             runtime,
             directory,
@@ -169,6 +181,7 @@ async fn bind_and_spawn(
         service,
         transport,
         address,
+        last_port: None,
     };
 
     for (role, address) in stun.addresses() {
@@ -267,9 +280,22 @@ async fn bind_and_spawn(
     }
 
     let probe_permits = Arc::new(Semaphore::new(MAX_STREAMS));
-    for (transport, port) in &config.port_matrix {
+    let singles = config.port_matrix.iter().map(|(t, p)| (*t, *p, None));
+    let ranges = config
+        .port_ranges
+        .iter()
+        .map(|r| (r.transport, r.first, Some(r.last)));
+    for (transport, port, last_port) in singles.chain(ranges) {
+        let (transport, port) = (&transport, &port);
         let address = SocketAddr::new(primary_ip, *port);
-        let name = format!("port-{}-{port}", transport_name(*transport));
+        let name = match last_port {
+            None => format!("port-{}-{port}", transport_name(*transport)),
+            Some(last) => format!("port-{}-{port}-{last}", transport_name(*transport)),
+        };
+        let entry = |name, service, transport, address| ServerSocket {
+            last_port,
+            ..entry(name, service, transport, address)
+        };
         match transport {
             SocketTransport::Udp => {
                 let socket = bind_udp("the port-matrix socket", address).await?;

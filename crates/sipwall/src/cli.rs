@@ -134,6 +134,10 @@ pub struct ServeArgs {
     /// Extra ports for the check's port matrix, e.g. udp:10000,udp:20000,tcp:8080 [default: none]
     #[arg(long, value_name = "LIST")]
     pub port_matrix: Option<String>,
+    /// Whole port ranges for the port matrix, e.g. udp:16384-16484: one socket on the first
+    /// port, the rest redirected to it with nftables (needs root)
+    #[arg(long, value_name = "LIST")]
+    pub port_range: Option<String>,
     /// Source IP of inbound (port-forward) tests [default: the alternate IP]
     #[arg(long, value_name = "IP")]
     pub inbound_source: Option<std::net::IpAddr>,

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use sipwall_proto::control::{ServerSocket, Service, SocketTransport};
-use sipwall_serve::config::{ConfigFile, parse_port_list, read_config};
+use sipwall_serve::config::{ConfigFile, parse_port_list, parse_port_ranges, read_config};
 use sipwall_serve::rate_limit::{DEFAULT_LIMITS, Limits};
 use sipwall_serve::session::{DEFAULT_SESSION_CAPS, SessionCaps};
 use sipwall_serve::tls::CertificateSource;
@@ -147,6 +147,14 @@ fn reflector_config(args: &ServeArgs, file: &ConfigFile) -> Result<ReflectorConf
             .unwrap_or("none"),
     )
     .map_err(|e| usage(format!("--port-matrix: {e}")))?;
+    let port_ranges = parse_port_ranges(
+        args.port_range
+            .clone()
+            .or(file.ports.ranges.clone())
+            .as_deref()
+            .unwrap_or("none"),
+    )
+    .map_err(|e| usage(format!("--port-range: {e}")))?;
     let control = match args.control.clone().or(file.control.address.clone()) {
         None => Some(SocketAddr::new(primary.ip(), DEFAULT_CONTROL_PORT)),
         Some(text) if text.eq_ignore_ascii_case("none") => None,
@@ -195,6 +203,7 @@ fn reflector_config(args: &ServeArgs, file: &ConfigFile) -> Result<ReflectorConf
         control_tls: args.control_tls || file.control.tls.unwrap_or(false),
         certificate,
         port_matrix,
+        port_ranges,
         inbound_source: args.inbound_source.or(file.inbound.source),
         metrics: args.metrics.or(file.metrics.address),
         sessions,
