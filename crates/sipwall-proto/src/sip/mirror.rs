@@ -26,7 +26,7 @@
 //! SIP/2.0 200 OK
 //! Via: SIP/2.0/UDP 192.168.1.20:5060;branch=z9hG4bK-1a2b3c;rport=40000;received=203.0.113.5
 //! From: <sip:check@192.168.1.20>;tag=f00d
-//! To: <sip:mirror@192.0.2.10>;tag=TAG
+//! To: <sip:mirror@192.0.2.10>;tag=e96f2b4d
 //! Call-ID: 8c4f1b2e@192.168.1.20
 //! CSeq: 1 OPTIONS
 //! Contact: <sip:mirror@203.0.113.5:40000;transport=udp>
@@ -35,9 +35,12 @@
 //! Content-Length: 0
 //! ```
 //!
-//! where TAG is [`to_tag`] of the Call-ID and CSeq. With an SDP offer, the answer also has
+//! where the To tag is [`to_tag`] of Call-ID and CSeq (CRC-32 of
+//! `8c4f1b2e@192.168.1.20 1 OPTIONS`). With an SDP offer, the answer also has
 //! `Content-Type: application/sdp` and the offer with every `c=IN IP4|IP6` address and the
-//! `o=` address replaced by the source IP (`m=` lines untouched).
+//! `o=` address replaced by the source IP (`m=` lines untouched). The 403 to any other request
+//! has only the copied Via (unchanged), From, To (tagged the same way), Call-ID, CSeq and
+//! `Content-Length: 0`.
 //!
 //! Amplification bound (a public reflector must not be a traffic multiplier):
 //! - 200 OK, only to requests whose token the control channel handed out: at most
