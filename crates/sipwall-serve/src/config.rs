@@ -6,6 +6,7 @@
 //! alternate = "198.51.100.11:3479"
 //! advertise = "203.0.113.10"            # behind a 1:1 NAT
 //! advertise_alternate = "203.0.113.11"
+//! tls = "198.51.100.10:5349"            # STUN over TLS (optional)
 //!
 //! [limits]
 //! rate = 50      # requests per second per source and socket
@@ -121,6 +122,8 @@ pub struct StunSection {
     pub alternate: Option<SocketAddr>,
     pub advertise: Option<IpAddr>,
     pub advertise_alternate: Option<IpAddr>,
+    /// STUN over TLS address, e.g. "198.51.100.10:5349".
+    pub tls: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

@@ -20,6 +20,7 @@ mod sip_mirror;
 mod stream;
 mod stun_server;
 mod stun_tcp;
+mod stun_tls;
 pub mod tls;
 
 pub use counters::{Counters, SERVICE_COUNTERS, Service, ServiceCounters, Snapshot};

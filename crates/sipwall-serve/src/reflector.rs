@@ -29,6 +29,8 @@ pub const MAX_STREAMS: usize = 512;
 #[derive(Debug, Clone)]
 pub struct ReflectorConfig {
     pub stun: StunServerConfig,
+    /// STUN over TLS ("stuns", 5349 by convention); `None`: not served.
+    pub stun_tls: Option<SocketAddr>,
     /// SIP mirror ports on the primary IP, e.g. UDP/TCP 5060 and 5080, TLS 5061.
     pub sip: Vec<(SocketTransport, u16)>,
     /// The control channel's address; `None` serves no control channel (STUN and mirror only).
@@ -85,8 +87,9 @@ impl Reflector {
             .map_err(ReflectorError::Runtime)?;
         let services = Arc::new(ServiceCounters::default());
         let sessions = Arc::new(Sessions::new(config.sessions));
-        let needs_tls =
-            config.control_tls || config.sip.iter().any(|(t, _)| *t == SocketTransport::Tls);
+        let needs_tls = config.control_tls
+            || config.stun_tls.is_some()
+            || config.sip.iter().any(|(t, _)| *t == SocketTransport::Tls);
         let tls = if needs_tls {
             Some(TlsAcceptor::from(crate::tls::server_config(
                 &config.certificate,
@@ -212,9 +215,34 @@ async fn bind_and_spawn(
         None,
     );
 
+    let stream_permits = Arc::new(Semaphore::new(MAX_STREAMS));
+    if let Some(address) = config.stun_tls {
+        let listener = bind_tcp("the STUN over TLS listener", address).await?;
+        let bound = listener.local_addr().unwrap_or(address);
+        let name = "stun-tls".to_owned();
+        directory.add(
+            entry(
+                name,
+                SocketService::StunPp,
+                SocketTransport::Tls,
+                advertised(&config.stun, bound),
+            ),
+            None,
+        );
+        let (responder, counters) = (stun.responder(), stun.shared_counters());
+        tokio::spawn(accept_loop(
+            listener,
+            tls.clone(),
+            stream_permits.clone(),
+            services.clone(),
+            move |stream, peer, _| {
+                crate::stun_tls::serve_connection(stream, peer, responder.clone(), counters.clone())
+            },
+        ));
+    }
+
     let primary_ip = config.stun.primary.ip();
     let limits = config.stun.limits;
-    let stream_permits = Arc::new(Semaphore::new(MAX_STREAMS));
     for (transport, port) in &config.sip {
         let address = SocketAddr::new(primary_ip, *port);
         let name = format!("sip-{}-{port}", transport_name(*transport));

@@ -61,6 +61,7 @@ refusing to advertise an address the server cannot send from"
 pub struct StunServer {
     addresses: Vec<(SocketRole, SocketAddr)>,
     sockets: Arc<[Option<Arc<UdpSocket>>; 4]>,
+    responder: Arc<ResponderConfig>,
     tcp_address: SocketAddr,
     counters: Arc<Counters>,
     stop: Arc<AtomicBool>,
@@ -140,6 +141,7 @@ impl StunServer {
         Ok(StunServer {
             addresses,
             sockets,
+            responder: responder.clone(),
             tcp_address,
             counters,
             stop,
@@ -157,7 +159,12 @@ impl StunServer {
         self.sockets[role_index(role)].clone()
     }
 
-    /// The counters, shared (for the metrics endpoint).
+    /// The answering rules, shared with STUN over TLS.
+    pub(crate) fn responder(&self) -> Arc<ResponderConfig> {
+        self.responder.clone()
+    }
+
+    /// The counters, shared (for the metrics endpoint and STUN over TLS).
     pub fn shared_counters(&self) -> Arc<Counters> {
         self.counters.clone()
     }

@@ -115,6 +115,9 @@ pub struct ServeArgs {
     /// Public IP to report for the alternate address when the server is behind a 1:1 NAT
     #[arg(long, value_name = "IP")]
     pub advertise_alternate: Option<std::net::IpAddr>,
+    /// Serve STUN over TLS too, on this address (5349 by convention) [default: not served]
+    #[arg(long, value_name = "IP:PORT")]
+    pub stun_tls: Option<std::net::SocketAddr>,
     /// SIP mirror ports, or "none" [default: udp:5060,tcp:5060,udp:5080,tcp:5080,tls:5061]
     #[arg(long, value_name = "LIST")]
     pub sip: Option<String>,

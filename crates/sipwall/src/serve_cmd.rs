@@ -198,6 +198,7 @@ fn reflector_config(args: &ServeArgs, file: &ConfigFile) -> Result<ReflectorConf
                 ..DEFAULT_LIMITS
             },
         },
+        stun_tls: args.stun_tls.or(file.stun.tls),
         sip,
         control,
         control_tls: args.control_tls || file.control.tls.unwrap_or(false),

@@ -464,3 +464,59 @@ fn config_file_sets_the_addresses_and_bad_keys_are_located() {
         "{stderr}"
     );
 }
+
+/// STUN over TLS (RFC 8489 §6.2.3) through a real TLS client: `openssl s_client` carries a
+/// Binding request to `--stun-tls` and brings back the success answer with the mapping.
+#[test]
+fn stun_over_tls_answers_through_openssl() {
+    use sipwall_proto::stun::{BindingResponse, Seal, TransactionId, binding_request};
+    use std::io::{Read, Write};
+
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sipwall"));
+    command.args([
+        "serve",
+        "--sip",
+        "none",
+        "--control",
+        "none",
+        "--primary",
+        "127.0.0.1:34816",
+        "--stun-tls",
+        "127.0.0.1:34817",
+    ]);
+    let _server = Stop(start_serve(command, 1));
+    let mut request = Vec::new();
+    binding_request(TransactionId([5; 12]), &[], Seal::FINGERPRINT, &mut request).unwrap();
+    let mut client = Command::new("timeout")
+        .args([
+            "10",
+            "openssl",
+            "s_client",
+            "-connect",
+            "127.0.0.1:34817",
+            "-quiet",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl is installed (scripts/install-deps)");
+    let mut stdin = client.stdin.take().unwrap();
+    stdin.write_all(&request).unwrap();
+    // Keep stdin open until the answer is read: s_client closes the connection at EOF.
+    let mut stdout = client.stdout.take().unwrap();
+    let mut answer = vec![0u8; 20];
+    stdout
+        .read_exact(&mut answer[..20])
+        .expect("a STUN header over TLS");
+    let length = usize::from(u16::from_be_bytes([answer[2], answer[3]]));
+    answer.resize(20 + length, 0);
+    stdout.read_exact(&mut answer[20..]).unwrap();
+    drop(stdin);
+    let _ = client.kill(); // s_client may wait for the server to close first
+    let _ = client.wait();
+    let response = BindingResponse::parse(&answer).expect("a STUN answer");
+    assert!(response.success, "{response:?}");
+    let mapped = response.xor_mapped_address.expect("XOR-MAPPED-ADDRESS");
+    assert_eq!(mapped.ip().to_string(), "127.0.0.1");
+}

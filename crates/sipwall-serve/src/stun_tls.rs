@@ -1,0 +1,62 @@
+//! STUN over TLS (RFC 8489 §6.2.3, "stuns", port 5349 by convention): the same framing and
+//! answers as STUN over TCP, inside TLS. Like TCP, CHANGE-REQUEST gets 420: a connection
+//! cannot be answered from another address.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use sipwall_proto::stun::{
+    DropReason, Outcome, ResponderConfig, SocketRole, Transport, respond, stream_message_len,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::counters::Counters;
+use crate::stream::BoxedStream;
+use crate::stun_tcp::{IDLE_TIMEOUT, MAX_MESSAGE};
+
+pub async fn serve_connection(
+    mut stream: BoxedStream,
+    peer: SocketAddr,
+    responder: Arc<ResponderConfig>,
+    counters: Arc<Counters>,
+) {
+    let mut buffer = Vec::with_capacity(MAX_MESSAGE);
+    let mut chunk = [0u8; 2048];
+    let mut reply = Vec::with_capacity(512);
+    loop {
+        match tokio::time::timeout(IDLE_TIMEOUT, stream.read(&mut chunk)).await {
+            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return,
+            Ok(Ok(n)) => buffer.extend_from_slice(&chunk[..n]),
+        }
+        while buffer.len() >= 4 {
+            let Some(len) = stream_message_len(&buffer).filter(|len| *len <= MAX_MESSAGE) else {
+                counters.received();
+                counters.dropped(DropReason::Malformed);
+                return; // the stream cannot be resynchronised
+            };
+            if buffer.len() < len {
+                break;
+            }
+            counters.received();
+            let outcome = respond(
+                &buffer[..len],
+                peer,
+                SocketRole::PrimaryIpPrimaryPort,
+                Transport::Tcp,
+                &responder,
+                &mut reply,
+            );
+            buffer.drain(..len);
+            match outcome {
+                Outcome::Reply { .. } => {
+                    if stream.write_all(&reply).await.is_err() {
+                        counters.send_error();
+                        return;
+                    }
+                    counters.replied();
+                }
+                Outcome::Drop(reason) => counters.dropped(reason),
+            }
+        }
+    }
+}
