@@ -7,7 +7,9 @@
 //! reports against a provider profile.
 
 pub mod alg;
+pub mod driver;
 pub mod lifetime;
 pub mod media;
 pub mod nat;
+pub mod ports;
 pub mod sansio;

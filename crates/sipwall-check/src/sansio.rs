@@ -39,6 +39,8 @@ pub struct SocketRequest {
     /// The driver falls back to any port when the wanted one is taken; `Machine::bound` gets
     /// the address actually bound, so the machine can tell.
     pub port: Option<u16>,
+    /// The IPv4 TOS byte to mark outgoing packets with (e.g. 0xB8 = DSCP EF for RTP).
+    pub tos: Option<u8>,
 }
 
 /// Bytes to send. On a UDP socket one datagram to `destination`; on a stream socket bytes
@@ -89,7 +91,9 @@ pub trait Machine {
     fn handle_receive(&mut self, now: Instant, socket: SocketId, from: SocketAddr, payload: &[u8]);
     /// A stream socket ended.
     fn handle_stream_end(&mut self, _now: Instant, _socket: SocketId, _end: StreamEnd) {}
-    /// A control request to make now; the driver assigns the protocol id.
+    /// A control request to make now; the driver assigns the protocol id. A request that
+    /// refers to an earlier one (`media_stop {media}`) puts that request's *tag* in the field;
+    /// the driver translates it to the protocol id.
     fn poll_request(&mut self, _now: Instant) -> Option<(RequestTag, Request)> {
         None
     }

@@ -1,0 +1,263 @@
+//! The thin async layer around the sans-IO machines: real sockets, real time, and the control
+//! channel. One `run` drives any `Machine` to its report.
+
+pub mod control;
+mod tls;
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use nix::sys::socket::{setsockopt, sockopt};
+use sipwall_proto::control::Request;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, UdpSocket};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+pub use control::{ControlClient, ControlError, Session};
+
+use crate::sansio::{Machine, Reply, RequestTag, SocketId, SocketKind, SocketRequest, StreamEnd};
+
+/// How long a TCP connect or TLS handshake of a test socket may take.
+const STREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+enum Input {
+    Received {
+        socket: SocketId,
+        from: SocketAddr,
+        payload: Vec<u8>,
+    },
+    StreamEnd {
+        socket: SocketId,
+        end: StreamEnd,
+    },
+    Reply {
+        tag: RequestTag,
+        reply: Reply,
+    },
+}
+
+enum Endpoint {
+    Udp(Arc<UdpSocket>),
+    Stream(mpsc::UnboundedSender<Vec<u8>>),
+}
+
+/// Runs `machine` until it reports or `limit` passes (then `None`: the machine is stuck, which
+/// is a bug or an absurd network; the caller reports the test as inconclusive).
+///
+/// `namespace` keeps this machine's control request ids apart from other machines running on
+/// the same session at the same time (id = namespace << 32 | tag).
+pub async fn run<M: Machine>(
+    machine: &mut M,
+    control: &ControlClient,
+    namespace: u32,
+    local_ip: IpAddr,
+    limit: Duration,
+) -> Option<M::Report> {
+    let give_up = tokio::time::Instant::now() + limit;
+    let (inputs, mut incoming) = mpsc::unbounded_channel::<Input>();
+    let mut tasks = JoinSet::new();
+    let mut endpoints = HashMap::new();
+    for request in machine.sockets() {
+        let opened = open(&request, local_ip, &inputs, &mut tasks).await;
+        match opened {
+            Ok((endpoint, local)) => {
+                endpoints.insert(request.id, endpoint);
+                machine.bound(request.id, Some(local));
+            }
+            Err(error) => {
+                tracing::debug!(socket = request.id.0, %error, "test socket could not be opened");
+                machine.bound(request.id, None);
+                if !matches!(request.kind, SocketKind::Udp) {
+                    machine.handle_stream_end(Instant::now(), request.id, StreamEnd::ConnectFailed);
+                }
+            }
+        }
+    }
+    let id_of = |tag: u64| (u64::from(namespace) << 32) | tag;
+    loop {
+        let now = Instant::now();
+        while let Some(transmit) = machine.poll_transmit(now) {
+            match endpoints.get(&transmit.socket) {
+                Some(Endpoint::Udp(socket)) => {
+                    // A full send buffer drops the datagram, as a congested link would.
+                    let _ = socket.try_send_to(&transmit.payload, transmit.destination);
+                }
+                Some(Endpoint::Stream(writer)) => {
+                    let _ = writer.send(transmit.payload);
+                }
+                None => {}
+            }
+        }
+        while let Some((tag, request)) = machine.poll_request(now) {
+            let request = match request {
+                Request::MediaStop { media } => Request::MediaStop {
+                    media: id_of(media),
+                },
+                other => other,
+            };
+            let (_, mut replies) = control.request_with_id(id_of(u64::from(tag.0)), request);
+            let forward = inputs.clone();
+            tasks.spawn(async move {
+                while let Some(reply) = replies.recv().await {
+                    if forward.send(Input::Reply { tag, reply }).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        if let Some(report) = machine.report() {
+            return Some(report);
+        }
+        let wake = machine
+            .poll_timeout()
+            .map(tokio::time::Instant::from_std)
+            .unwrap_or(give_up)
+            .min(give_up);
+        tokio::select! {
+            input = incoming.recv() => {
+                let now = Instant::now();
+                match input.expect("this function holds a sender") {
+                    Input::Received { socket, from, payload } => machine.handle_receive(now, socket, from, &payload),
+                    Input::StreamEnd { socket, end } => machine.handle_stream_end(now, socket, end),
+                    Input::Reply { tag, reply } => machine.handle_reply(now, tag, reply),
+                }
+            }
+            _ = tokio::time::sleep_until(wake) => {
+                if tokio::time::Instant::now() >= give_up {
+                    return machine.report();
+                }
+                machine.handle_timeout(Instant::now());
+            }
+        }
+    }
+}
+
+/// Opens one test socket and starts the task that feeds what it receives into `inputs`.
+async fn open(
+    request: &SocketRequest,
+    local_ip: IpAddr,
+    inputs: &mpsc::UnboundedSender<Input>,
+    tasks: &mut JoinSet<()>,
+) -> io::Result<(Endpoint, SocketAddr)> {
+    let id = request.id;
+    match request.kind {
+        SocketKind::Udp => {
+            let wanted = SocketAddr::new(local_ip, request.port.unwrap_or(0));
+            let socket = match UdpSocket::bind(wanted).await {
+                Ok(socket) => socket,
+                // The wanted port is taken (a softphone on 5060): any port, and the machine
+                // sees from `bound` that it did not get its port.
+                Err(_) if request.port.is_some() => {
+                    UdpSocket::bind(SocketAddr::new(local_ip, 0)).await?
+                }
+                Err(e) => return Err(e),
+            };
+            if let (Some(tos), true) = (request.tos, local_ip.is_ipv4()) {
+                setsockopt(&socket, sockopt::Ipv4Tos, &i32::from(tos)).map_err(io::Error::from)?;
+            }
+            let local = socket.local_addr()?;
+            let socket = Arc::new(socket);
+            let (reader, inputs) = (socket.clone(), inputs.clone());
+            tasks.spawn(async move {
+                let mut buffer = vec![0u8; 65_535];
+                loop {
+                    match reader.recv_from(&mut buffer).await {
+                        Ok((len, from)) => {
+                            let payload = buffer[..len].to_vec();
+                            if inputs
+                                .send(Input::Received {
+                                    socket: id,
+                                    from,
+                                    payload,
+                                })
+                                .is_err()
+                            {
+                                break;
+                            }
+                        }
+                        // ICMP errors of earlier sends surface here; they are not data.
+                        Err(_) => continue,
+                    }
+                }
+            });
+            Ok((Endpoint::Udp(socket), local))
+        }
+        SocketKind::Tcp { remote } | SocketKind::Tls { remote } => {
+            let tcp = if local_ip.is_ipv4() {
+                TcpSocket::new_v4()?
+            } else {
+                TcpSocket::new_v6()?
+            };
+            let wanted = SocketAddr::new(local_ip, request.port.unwrap_or(0));
+            if tcp.bind(wanted).is_err() {
+                tcp.bind(SocketAddr::new(local_ip, 0))?;
+            }
+            let stream = tokio::time::timeout(STREAM_CONNECT_TIMEOUT, tcp.connect(remote))
+                .await
+                .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??;
+            let _ = stream.set_nodelay(true);
+            let local = stream.local_addr()?;
+            let (writer_tx, writer_rx) = mpsc::unbounded_channel::<Vec<u8>>();
+            if matches!(request.kind, SocketKind::Tls { .. }) {
+                let tls =
+                    tokio::time::timeout(STREAM_CONNECT_TIMEOUT, tls::connect(stream, remote))
+                        .await
+                        .map_err(|_| {
+                            io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out")
+                        })??;
+                spawn_stream(tls, id, remote, writer_rx, inputs.clone(), tasks);
+            } else {
+                spawn_stream(stream, id, remote, writer_rx, inputs.clone(), tasks);
+            }
+            Ok((Endpoint::Stream(writer_tx), local))
+        }
+    }
+}
+
+fn spawn_stream<S>(
+    stream: S,
+    id: SocketId,
+    remote: SocketAddr,
+    mut writes: mpsc::UnboundedReceiver<Vec<u8>>,
+    inputs: mpsc::UnboundedSender<Input>,
+    tasks: &mut JoinSet<()>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
+{
+    let (mut read_half, mut write_half) = tokio::io::split(stream);
+    tasks.spawn(async move {
+        while let Some(bytes) = writes.recv().await {
+            if write_half.write_all(&bytes).await.is_err() {
+                break;
+            }
+        }
+    });
+    tasks.spawn(async move {
+        let mut buffer = vec![0u8; 16 * 1024];
+        let end = loop {
+            match read_half.read(&mut buffer).await {
+                Ok(0) => break StreamEnd::Closed,
+                Ok(n) => {
+                    let payload = buffer[..n].to_vec();
+                    if inputs
+                        .send(Input::Received {
+                            socket: id,
+                            from: remote,
+                            payload,
+                        })
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => break StreamEnd::Reset,
+                Err(_) => break StreamEnd::Closed,
+            }
+        };
+        let _ = inputs.send(Input::StreamEnd { socket: id, end });
+    });
+}
