@@ -13,3 +13,4 @@ pub mod media;
 pub mod nat;
 pub mod ports;
 pub mod sansio;
+pub mod verdict;

@@ -548,6 +548,16 @@ pub enum Reachability {
     Unknown,
 }
 
+impl Reachability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reachability::Reachable => "reachable",
+            Reachability::NotReachable => "not reachable",
+            Reachability::Unknown => "unknown",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InboundResult {
     pub target: InboundTarget,
