@@ -654,7 +654,7 @@ impl InboundPorts {
             .into_iter()
             .enumerate()
             .map(|(i, target)| InboundState {
-                socket: (target.transport == InboundTransport::Udp).then_some(SocketId(i as u32)),
+                socket: Some(SocketId(i as u32)),
                 target,
                 listening: false,
                 requested: false,
@@ -683,9 +683,13 @@ impl Machine for InboundPorts {
         self.states
             .iter()
             .filter_map(|s| {
+                let kind = match s.target.transport {
+                    InboundTransport::Udp => SocketKind::Udp,
+                    InboundTransport::Tcp => SocketKind::TcpListen,
+                };
                 s.socket.map(|id| SocketRequest {
                     id,
-                    kind: SocketKind::Udp,
+                    kind,
                     port: Some(s.target.port),
                     tos: None,
                 })
@@ -759,7 +763,7 @@ impl Machine for InboundPorts {
             return;
         };
         let expected = control::inbound_payload(&Self::nonce(index));
-        // Only the reflector's own test datagram from its inbound address counts.
+        // Only the reflector's own test payload from its inbound address counts.
         if payload == expected.as_slice() && state.source.is_none_or(|s| s.ip() == from.ip()) {
             state.datagram = true;
         }
@@ -811,27 +815,44 @@ fn judge_inbound(state: &InboundState) -> (Reachability, String) {
     let from = state
         .source
         .map_or_else(|| "the reflector".to_owned(), |s| s.to_string());
+    let port = state.target.port;
     if state.datagram {
         return (
             Reachability::Reachable,
-            format!(
-                "the test datagram from {from} arrived on this host's port {}",
-                state.target.port
-            ),
+            format!("the test from {from} arrived on this host's port {port}"),
         );
     }
+    let here = if state.listening {
+        format!("this host listened on port {port}")
+    } else {
+        format!("port {port} is in use on this host")
+    };
     match state.outcome {
+        Some(InboundOutcome::Connected) if state.listening => (
+            Reachability::Reachable,
+            format!(
+                "{from} connected, though not to this host ({here}): the forward points elsewhere"
+            ),
+        ),
         Some(InboundOutcome::Connected) => (
             Reachability::Reachable,
-            format!("{from} opened a TCP connection"),
+            format!("{from} opened a TCP connection ({here})"),
         ),
         Some(InboundOutcome::Answered) => (
             Reachability::Reachable,
             format!("something answered a SIP OPTIONS from {from}"),
         ),
-        Some(InboundOutcome::Refused) => (
+        Some(InboundOutcome::Refused) if state.listening => (
             Reachability::NotReachable,
-            "rejected (reset or ICMP port unreachable)".to_owned(),
+            format!(
+                "rejected before reaching this host ({here}): not forwarded, or forwarded to another host"
+            ),
+        ),
+        Some(InboundOutcome::Refused) => (
+            Reachability::Unknown,
+            format!(
+                "rejected (reset or ICMP port unreachable) while {here}: the firewall or the service here refused it"
+            ),
         ),
         Some(InboundOutcome::Timeout) => (
             Reachability::NotReachable,
@@ -843,16 +864,12 @@ fn judge_inbound(state: &InboundState) -> (Reachability, String) {
         ),
         Some(InboundOutcome::Sent) if state.listening => (
             Reachability::NotReachable,
-            format!(
-                "sent from {from}, but nothing arrived on this host's port {}",
-                state.target.port
-            ),
+            format!("sent from {from}, but nothing arrived ({here})"),
         ),
         Some(InboundOutcome::Sent) | None => (
             Reachability::Unknown,
             format!(
-                "sent, but port {} is in use on this host so arrival could not be seen; run the check on the host the forward points at",
-                state.target.port
+                "sent, but {here} so arrival could not be seen; run the check on the host the forward points at"
             ),
         ),
     }

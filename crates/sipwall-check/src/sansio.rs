@@ -28,6 +28,9 @@ pub enum SocketKind {
     Tls {
         remote: SocketAddr,
     },
+    /// A TCP listener (inbound tests): bytes of every accepted connection arrive through
+    /// `handle_receive` with the connecting peer as `from`.
+    TcpListen,
 }
 
 /// A socket the machine needs before it starts.

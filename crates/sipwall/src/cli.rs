@@ -30,8 +30,8 @@ pub enum Command {
     Rules(NotYet),
     /// Audit a firewall export against a profile (not available yet)
     Audit(NotYet),
-    /// Test this network live against a sipwall reflector (not available yet)
-    Check(NotYet),
+    /// Test this network live against a sipwall reflector: ports, inbound forwards (more to come)
+    Check(CheckArgs),
     /// Run the reflector that `sipwall check` talks to (STUN, SIP mirror, control channel)
     Serve(ServeArgs),
 }
@@ -85,6 +85,36 @@ Exit code 0 when every file is valid, 2 when any has an error, 1 with --strict w
     },
     /// Print the JSON Schema of the profile format (for editors and CI checks)
     Schema,
+}
+
+/// `sipwall check`: the live test from behind the firewall.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+sipwall check --server reflector.example.net --profile cloudli\n  \
+sipwall check --server 198.51.100.10 --profile fonality-pbxtra-premise --inbound --set pbx_address=192.168.1.10\n  \
+sipwall check --server 127.0.0.1 --json > result.json\n\n\
+Exit codes: 0 every tested requirement passed, 1 a requirement failed or could not be judged\n\
+(inconclusive), 2 usage or input error, 3 the reflector is unreachable (said within 5 s).")]
+pub struct CheckArgs {
+    /// The reflector (`sipwall serve`): HOST or HOST:PORT of its control channel [port: 7443]
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub server: String,
+    /// The provider's requirements: a built-in profile id or a profile file [default: rfc-baseline]
+    #[arg(long, value_name = "NAME|FILE", default_value = "rfc-baseline")]
+    pub profile: String,
+    /// Fill a profile parameter, e.g. --set pbx_address=192.168.1.10 (repeatable)
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Also test from outside: the profile's port forwards must reach in, never-forward ports
+    /// (e.g. 22) must not. For on-site PBX profiles; needs a reflector with two addresses
+    #[arg(long)]
+    pub inbound: bool,
+    /// The reflector's control channel uses TLS (serve --control-tls)
+    #[arg(long)]
+    pub control_tls: bool,
+    /// Print JSON (schema sipwall.check, version 1) instead of the human summary
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `sipwall serve`: the reflector.

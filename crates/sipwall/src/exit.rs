@@ -10,6 +10,8 @@ pub enum Exit {
     Findings = 1,
     /// Bad flag, bad or missing input, or a command not available yet.
     Usage = 2,
+    /// `sipwall check`: the reflector could not be reached (said within 5 s).
+    Unreachable = 3,
 }
 
 impl From<Exit> for ExitCode {

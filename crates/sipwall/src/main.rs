@@ -1,5 +1,6 @@
 //! The `sipwall` binary: command-line parsing and wiring only; the work lives in the crates.
 
+mod check_cmd;
 mod cli;
 mod exit;
 mod profile_cmd;
@@ -19,7 +20,7 @@ fn main() -> ExitCode {
         Command::Profile(command) => profile_cmd::run(command),
         Command::Rules(_) => not_available("rules", "profile → firewall configuration"),
         Command::Audit(_) => not_available("audit", "firewall export → findings"),
-        Command::Check(_) => not_available("check", "the live network test"),
+        Command::Check(args) => check_cmd::run(&args),
         Command::Serve(args) => serve_cmd::run(&args),
     };
     match result {

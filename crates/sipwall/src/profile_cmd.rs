@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
-use sipwall_profile::params::parse_assignment;
+use sipwall_profile::params::{Resolved, parse_assignment};
 use sipwall_profile::{Diagnostic, Loaded, builtin, load_file, resolve};
 
 use crate::cli::ProfileCommand;
@@ -54,7 +54,11 @@ fn list(json: bool) -> Result<Exit, CliError> {
     Ok(Exit::Success)
 }
 
-fn show(name: &str, assignments: &[String], json: bool) -> Result<Exit, CliError> {
+/// Opens a profile by built-in id or path and fills its parameters from `--set` assignments.
+pub(crate) fn open_resolved(
+    name: &str,
+    assignments: &[String],
+) -> Result<(String, Loaded, Resolved), CliError> {
     let mut set = BTreeMap::new();
     for arg in assignments {
         let (key, value) =
@@ -64,6 +68,11 @@ fn show(name: &str, assignments: &[String], json: bool) -> Result<Exit, CliError
     let (origin, loaded) = open(name)?;
     let resolved =
         resolve(&loaded.profile, &set).map_err(|e| CliError::usage(format!("error: {e}")))?;
+    Ok((origin, loaded, resolved))
+}
+
+fn show(name: &str, assignments: &[String], json: bool) -> Result<Exit, CliError> {
+    let (origin, loaded, resolved) = open_resolved(name, assignments)?;
     let open: Vec<String> = resolved.open().iter().map(|p| p.name.clone()).collect();
     if json {
         emit(&pretty(&json!({
@@ -155,14 +164,14 @@ fn validate(files: &[PathBuf], strict: bool, json: bool) -> Result<Exit, CliErro
     Ok(exit)
 }
 
-fn pretty(value: &serde_json::Value) -> String {
+pub(crate) fn pretty(value: &serde_json::Value) -> String {
     let mut text = serde_json::to_string_pretty(value).expect("JSON values serialise");
     text.push('\n');
     text
 }
 
 /// Writes to stdout; a reader that went away (`| head`) is not an error.
-fn emit(text: &str) -> Result<(), CliError> {
+pub(crate) fn emit(text: &str) -> Result<(), CliError> {
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())

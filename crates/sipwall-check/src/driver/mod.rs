@@ -71,7 +71,10 @@ pub async fn run<M: Machine>(
             Err(error) => {
                 tracing::debug!(socket = request.id.0, %error, "test socket could not be opened");
                 machine.bound(request.id, None);
-                if !matches!(request.kind, SocketKind::Udp) {
+                if matches!(
+                    request.kind,
+                    SocketKind::Tcp { .. } | SocketKind::Tls { .. }
+                ) {
                     machine.handle_stream_end(Instant::now(), request.id, StreamEnd::ConnectFailed);
                 }
             }
@@ -185,6 +188,36 @@ async fn open(
                 }
             });
             Ok((Endpoint::Udp(socket), local))
+        }
+        SocketKind::TcpListen => {
+            let wanted = SocketAddr::new(local_ip, request.port.unwrap_or(0));
+            let listener = tokio::net::TcpListener::bind(wanted).await?;
+            let local = listener.local_addr()?;
+            let inputs = inputs.clone();
+            tasks.spawn(async move {
+                // Each accepted connection: read what it says (bounded), then close.
+                while let Ok((mut stream, peer)) = listener.accept().await {
+                    let inputs = inputs.clone();
+                    tokio::spawn(async move {
+                        let mut buffer = [0u8; 512];
+                        let read =
+                            tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buffer))
+                                .await;
+                        let payload = match read {
+                            Ok(Ok(n)) => buffer[..n].to_vec(),
+                            _ => Vec::new(),
+                        };
+                        let _ = inputs.send(Input::Received {
+                            socket: id,
+                            from: peer,
+                            payload,
+                        });
+                    });
+                }
+            });
+            // Nothing is ever written to a listener.
+            let (unused, _) = mpsc::unbounded_channel();
+            Ok((Endpoint::Stream(unused), local))
         }
         SocketKind::Tcp { remote } | SocketKind::Tls { remote } => {
             let tcp = if local_ip.is_ipv4() {

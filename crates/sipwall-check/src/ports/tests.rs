@@ -138,7 +138,7 @@ fn run_outbound(targets: Vec<PortTarget>, network: &Network) -> OutboundReport {
     for request in &requests {
         let blocked = |port: u16, transport| network.blocked.contains(&(transport, port));
         match request.kind {
-            SocketKind::Udp => machine.bound(request.id, Some(client)),
+            SocketKind::Udp | SocketKind::TcpListen => machine.bound(request.id, Some(client)),
             SocketKind::Tcp { remote } | SocketKind::Tls { remote } => {
                 let transport = if matches!(request.kind, SocketKind::Tcp { .. }) {
                     SocketTransport::Tcp

@@ -1,3 +1,4 @@
 //! Human-readable output. JSON output is serde's, straight from the models.
 
+pub mod check;
 pub mod profile;

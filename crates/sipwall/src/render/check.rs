@@ -1,0 +1,94 @@
+//! A check's result as text: one line per requirement, then what to fix and the evidence for
+//! everything that did not pass.
+
+use std::fmt::Write as _;
+
+use comfy_table::{ContentArrangement, Table, presets};
+use sipwall_check::run::CheckOutcome;
+use sipwall_check::verdict::{Status, overall};
+use sipwall_profile::Source;
+
+const PIPE_WIDTH: u16 = 140;
+
+fn mark(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "PASS",
+        Status::Warn => "WARN",
+        Status::Fail => "FAIL",
+        Status::Inconclusive => "??",
+        Status::NotTested => "--",
+    }
+}
+
+fn source(source: &Source) -> String {
+    match (&source.doc, source.rfc) {
+        (_, Some(rfc)) => format!("RFC {rfc} {}", source.section),
+        (Some(doc), None) => format!("{doc}: {}", source.section),
+        (None, None) => source.section.clone(),
+    }
+}
+
+pub fn summary(outcome: &CheckOutcome) -> String {
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "sipwall check against {} ({}) — profile {}, public address {} (local {}), {:.1} s\n",
+        outcome.control,
+        outcome.server,
+        outcome.profile,
+        outcome.observed.ip(),
+        outcome.local_ip,
+        outcome.elapsed_ms as f64 / 1000.0
+    );
+    let mut table = Table::new();
+    table.load_style(presets::UTF8_FULL_CONDENSED);
+    table.set_content_arrangement(ContentArrangement::Dynamic);
+    if !table.is_tty() {
+        table.set_width(PIPE_WIDTH);
+    }
+    table.set_header(vec!["", "requirement", "observed"]);
+    for verdict in &outcome.verdicts {
+        table.add_row(vec![
+            mark(verdict.status).to_owned(),
+            verdict.requirement.clone(),
+            verdict.observed.clone(),
+        ]);
+    }
+    let _ = writeln!(text, "{table}");
+    for verdict in outcome.verdicts.iter().filter(|v| v.status != Status::Pass) {
+        let _ = writeln!(
+            text,
+            "\n{} {} — {}",
+            mark(verdict.status),
+            verdict.id,
+            verdict.requirement
+        );
+        if let Some(fix) = &verdict.fix {
+            let _ = writeln!(text, "  fix: {fix}");
+        }
+        for line in &verdict.evidence {
+            let _ = writeln!(text, "  evidence: {line}");
+        }
+        for s in &verdict.sources {
+            let _ = writeln!(text, "  source: {}", source(s));
+        }
+    }
+    let counts = |status| {
+        outcome
+            .verdicts
+            .iter()
+            .filter(|v| v.status == status)
+            .count()
+    };
+    let _ = writeln!(
+        text,
+        "\n{}: {} pass, {} warn, {} fail, {} inconclusive, {} not tested",
+        overall(&outcome.verdicts).as_str().to_uppercase(),
+        counts(Status::Pass),
+        counts(Status::Warn),
+        counts(Status::Fail),
+        counts(Status::Inconclusive),
+        counts(Status::NotTested)
+    );
+    text
+}

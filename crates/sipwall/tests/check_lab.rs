@@ -1,0 +1,197 @@
+//! `sipwall check` in the namespace lab (root): the reflector in the server namespace, the
+//! check behind a real Linux NAT router, and every verdict compared with what the lab built.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value;
+use sipwall_lab::{DropRule, Lab, Nat, PortForward, Transport};
+
+struct Stop(Child);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The reflector on both server addresses, with default SIP and control ports.
+fn serve(lab: &Lab) -> Stop {
+    let mut child = lab
+        .server()
+        .command(env!("CARGO_BIN_EXE_sipwall"))
+        .args([
+            "serve",
+            "--primary",
+            "198.18.0.10:3478",
+            "--alternate",
+            "198.18.0.11:3479",
+            "--duration",
+            "120",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sipwall serve starts");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    loop {
+        let line = lines.next().expect("serve reports its sockets").unwrap();
+        assert!(!line.contains("error"), "serve failed: {line}");
+        if line.contains("serving CONTROL/TCP") {
+            break;
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+    Stop(child)
+}
+
+fn check(command: &mut Command, args: &[&str]) -> (Output, Value) {
+    let output = command
+        .args(["check", "--server", "198.18.0.10", "--json"])
+        .args(args)
+        .output()
+        .expect("sipwall check runs");
+    let json = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "check printed no JSON ({e}); stderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output, json)
+}
+
+fn verdict<'a>(json: &'a Value, id: &str) -> &'a Value {
+    json["check"]["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["id"] == id)
+        .unwrap_or_else(|| panic!("no verdict {id} in {json:#}"))
+}
+
+fn port_status(json: &Value, transport: &str, port: u64) -> String {
+    json["check"]["outbound"]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["target"]["transport"] == transport && p["target"]["port"] == port)
+        .unwrap_or_else(|| panic!("no {transport} {port} in {json:#}"))["status"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+#[ignore = "lab: needs root and network namespaces"]
+fn exactly_the_blocked_ports_are_reported_blocked() {
+    let lab = Lab::builder()
+        .nat(Nat::PortPreserving)
+        .drop_rule(DropRule::outbound(Transport::Udp, 5060))
+        .build()
+        .expect("lab builds (root)");
+    let _server = serve(&lab);
+    let (output, json) = check(
+        &mut lab.client().command(env!("CARGO_BIN_EXE_sipwall")),
+        &[],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "a required port is blocked: {json:#}"
+    );
+    assert_eq!(port_status(&json, "udp", 5060), "blocked");
+    assert_eq!(port_status(&json, "tcp", 5060), "open");
+    assert_eq!(port_status(&json, "tls", 5061), "open");
+    assert_eq!(port_status(&json, "udp", 3478), "open");
+    assert_eq!(
+        json["check"]["observed"]
+            .as_str()
+            .unwrap()
+            .split(':')
+            .next(),
+        Some("198.18.0.1")
+    );
+    let sip = json["check"]["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["status"] == "fail")
+        .expect("one failing verdict");
+    assert!(
+        sip["observed"].as_str().unwrap().contains("UDP 5060"),
+        "{sip:#}"
+    );
+}
+
+#[test]
+#[ignore = "lab: needs root and network namespaces"]
+fn an_open_network_passes_every_port() {
+    let lab = Lab::builder()
+        .nat(Nat::PortPreserving)
+        .build()
+        .expect("lab builds (root)");
+    let _server = serve(&lab);
+    let (output, json) = check(
+        &mut lab.client().command(env!("CARGO_BIN_EXE_sipwall")),
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(0), "{json:#}");
+    assert_eq!(json["status"], "pass");
+}
+
+/// The on-site PBX profile: 5060/UDP is forwarded (pass), 5222/TCP is not (fail), and 22/TCP
+/// is forwarded although it must never be (fail). The check runs on the PBX host itself.
+#[test]
+#[ignore = "lab: needs root and network namespaces"]
+fn inbound_forwards_and_a_forwarded_ssh_port_are_judged() {
+    let lab = Lab::builder()
+        .nat(Nat::PortPreserving)
+        .pbx()
+        .forward(PortForward::udp(5060))
+        .forward(PortForward::tcp(22))
+        .build()
+        .expect("lab builds (root)");
+    let _server = serve(&lab);
+    let pbx = lab.pbx().expect("the lab has a PBX");
+    let (output, json) = check(
+        &mut pbx.command(env!("CARGO_BIN_EXE_sipwall")),
+        &[
+            "--profile",
+            "fonality-pbxtra-premise",
+            "--set",
+            "pbx_address=10.77.0.3",
+            "--inbound",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "{json:#}");
+    assert_eq!(
+        verdict(&json, "ports.forward.udp-5060")["status"],
+        "pass",
+        "{json:#}"
+    );
+    assert_eq!(verdict(&json, "ports.forward.tcp-5222")["status"], "fail");
+    let ssh = verdict(&json, "ports.never-forward.tcp-22");
+    assert_eq!(ssh["status"], "fail", "{ssh:#}");
+    assert_eq!(
+        verdict(&json, "ports.never-forward.tcp-80")["status"],
+        "pass"
+    );
+}
+
+/// An unreachable reflector is said within 5 s, with exit code 3.
+#[test]
+fn an_unreachable_reflector_is_exit_code_3_within_5_seconds() {
+    let started = std::time::Instant::now();
+    // 127.0.0.1:1 refuses at once; nothing listens there.
+    let output = Command::new(env!("CARGO_BIN_EXE_sipwall"))
+        .args(["check", "--server", "127.0.0.1:1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    assert!(started.elapsed().as_secs() < 5);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot reach") && stderr.contains("hint"),
+        "{stderr}"
+    );
+}
