@@ -12,5 +12,6 @@ pub mod lifetime;
 pub mod media;
 pub mod nat;
 pub mod ports;
+pub mod run;
 pub mod sansio;
 pub mod verdict;
