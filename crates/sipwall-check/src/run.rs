@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use sipwall_profile::model::Profile;
 use sipwall_proto::control::ServerSocket;
 
+use crate::alg::{AlgConfig, AlgReport, AlgTest, AlgTiming};
 use crate::driver::{self, ControlClient, ControlError};
 use crate::ports::{self, InboundPorts, InboundReport, OutboundPorts, OutboundReport};
 use crate::verdict::{self, Verdict};
@@ -29,6 +30,7 @@ pub struct CheckOptions {
     /// Run inbound (port-forward) tests.
     pub inbound: bool,
     pub ports: bool,
+    pub alg: bool,
 }
 
 /// Progress for a terminal: a test started or finished.
@@ -49,6 +51,8 @@ pub struct CheckOutcome {
     pub profile: String,
     pub elapsed_ms: u64,
     pub sockets: Vec<ServerSocket>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alg: Option<AlgReport>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outbound: Option<OutboundReport>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,28 +90,43 @@ pub async fn run_check(
         None
     };
 
-    let outbound = if options.ports {
-        let stun_primary = sockets
-            .iter()
-            .find(|s| s.name == "stun-pp")
-            .map(|s| s.address)
-            .ok_or_else(|| {
-                ControlError::Protocol("the reflector lists no stun-pp socket".into())
-            })?;
+    // The rest runs in parallel, each machine in its own id namespace on the session.
+    let alg = async {
+        if !options.alg {
+            return None;
+        }
+        let config = AlgConfig {
+            token: session.token.clone(),
+            private_ip: local_ip,
+            servers: sockets.clone(),
+            timing: AlgTiming::default(),
+        };
+        timed("SIP ALG", progress, async {
+            let mut machine = AlgTest::new(config);
+            driver::run(&mut machine, &control, 3, local_ip, TEST_LIMIT).await
+        })
+        .await
+    };
+    let outbound = async {
+        if !options.ports {
+            return None;
+        }
+        let stun_primary = sockets.iter().find(|s| s.name == "stun-pp")?.address;
         let targets = ports::plan_outbound(&options.profile.flows, &sockets);
-        let report = timed("outbound ports", progress, async {
+        timed("outbound ports", progress, async {
             let mut ids = random_transaction_id;
             let mut machine = OutboundPorts::new(&session.token, targets, stun_primary, &mut ids);
             driver::run(&mut machine, &control, 2, local_ip, TEST_LIMIT).await
         })
-        .await;
-        if let Some(report) = &report {
-            verdicts.extend(verdict::judge_outbound(&options.profile, report));
-        }
-        report
-    } else {
-        None
+        .await
     };
+    let (alg, outbound) = tokio::join!(alg, outbound);
+    if let Some(report) = &alg {
+        verdicts.push(verdict::judge_alg(&options.profile, report));
+    }
+    if let Some(report) = &outbound {
+        verdicts.extend(verdict::judge_outbound(&options.profile, report));
+    }
 
     control.close().await;
     Ok(CheckOutcome {
@@ -118,6 +137,7 @@ pub async fn run_check(
         profile: options.profile.id.clone(),
         elapsed_ms: started.elapsed().as_millis() as u64,
         sockets,
+        alg,
         outbound,
         inbound,
         verdicts,

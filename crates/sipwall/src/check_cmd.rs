@@ -25,6 +25,7 @@ pub fn run(args: &CheckArgs) -> Result<Exit, CliError> {
         profile: resolved.profile,
         inbound: args.inbound,
         ports: true,
+        alg: true,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
