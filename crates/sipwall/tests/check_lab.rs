@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value;
-use sipwall_lab::{DropRule, Lab, Nat, PortForward, Transport};
+use sipwall_lab::{AlgPort, DropRule, Lab, Nat, PortForward, Transport};
 
 struct Stop(Child);
 
@@ -194,4 +194,73 @@ fn an_unreachable_reflector_is_exit_code_3_within_5_seconds() {
         stderr.contains("cannot reach") && stderr.contains("hint"),
         "{stderr}"
     );
+}
+
+/// The kernel SIP ALG (nf_conntrack_sip / nf_nat_sip) on UDP and TCP 5060, not on 5080: the
+/// check finds it on exactly those paths, lists the fields it rewrote, and the controls are
+/// clean. Port-preserving NAT makes the kernel's rewrite consistent with the mapping.
+#[test]
+#[ignore = "lab: needs root and network namespaces"]
+fn the_kernel_sip_alg_is_found_on_5060_only_with_its_rewritten_fields() {
+    let lab = Lab::builder()
+        .nat(Nat::PortPreserving)
+        .sip_alg(AlgPort::udp(5060))
+        .sip_alg(AlgPort::tcp(5060))
+        .build()
+        .expect("lab builds (root)");
+    let _server = serve(&lab);
+    let (output, json) = check(
+        &mut lab.client().command(env!("CARGO_BIN_EXE_sipwall")),
+        &[
+            "--profile",
+            "cloudli",
+            "--set",
+            "outbound_proxy=198.18.0.10",
+        ],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "cloudli wants the ALG off: {json:#}"
+    );
+    let alg = &json["check"]["alg"];
+    assert_eq!(verdict(&json, "sip-alg")["status"], "fail", "{alg:#}");
+    let paths = alg["paths"].as_array().unwrap();
+    let path = |name: &str| {
+        paths
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("no path {name}: {alg:#}"))
+    };
+    for name in ["sip-udp-5060", "sip-tcp-5060"] {
+        assert_ne!(
+            path(name)["verdict"],
+            "none",
+            "{name} is behind the ALG: {:#}",
+            path(name)
+        );
+        let fields: Vec<&str> = path(name)["probes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["changes"].as_array().unwrap().iter())
+            .filter(|c| c["direction"] == "upstream")
+            .map(|c| c["field"].as_str().unwrap())
+            .collect();
+        // What nf_nat_sip rewrites in a request whose addresses equal the flow's source.
+        for field in ["via_sent_by", "contact", "sdp_connection"] {
+            assert!(
+                fields.contains(&field),
+                "{name}: {field} not among {fields:?}"
+            );
+        }
+    }
+    for name in ["sip-udp-5080", "sip-tcp-5080", "sip-tls-5061"] {
+        assert_eq!(
+            path(name)["verdict"],
+            "none",
+            "{name} is a control: {:#}",
+            path(name)
+        );
+    }
 }
