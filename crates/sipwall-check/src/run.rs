@@ -11,9 +11,11 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use sipwall_profile::model::Profile;
 use sipwall_proto::control::ServerSocket;
+use sipwall_proto::stun::{BindingResponse, Seal, TransactionId, binding_request};
 
 use crate::alg::{AlgConfig, AlgReport, AlgTest, AlgTiming};
 use crate::driver::{self, ControlClient, ControlError};
+use crate::nat::{NatBehaviour, NatConfig, NatReport, ServerAddresses};
 use crate::ports::{self, InboundPorts, InboundReport, OutboundPorts, OutboundReport};
 use crate::verdict::{self, Verdict};
 
@@ -31,6 +33,7 @@ pub struct CheckOptions {
     pub inbound: bool,
     pub ports: bool,
     pub alg: bool,
+    pub nat: bool,
 }
 
 /// Progress for a terminal: a test started or finished.
@@ -51,6 +54,8 @@ pub struct CheckOutcome {
     pub profile: String,
     pub elapsed_ms: u64,
     pub sockets: Vec<ServerSocket>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nat: Option<NatReport>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alg: Option<AlgReport>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,7 +84,7 @@ pub async fn run_check(
         );
         let report = timed("inbound ports", progress, async {
             let mut machine = InboundPorts::new(targets);
-            driver::run(&mut machine, &control, 1, local_ip, TEST_LIMIT).await
+            driver::run(&mut machine, Some(&control), 1, local_ip, TEST_LIMIT).await
         })
         .await;
         if let Some(report) = &report {
@@ -103,7 +108,7 @@ pub async fn run_check(
         };
         timed("SIP ALG", progress, async {
             let mut machine = AlgTest::new(config);
-            driver::run(&mut machine, &control, 3, local_ip, TEST_LIMIT).await
+            driver::run(&mut machine, Some(&control), 3, local_ip, TEST_LIMIT).await
         })
         .await
     };
@@ -116,11 +121,31 @@ pub async fn run_check(
         timed("outbound ports", progress, async {
             let mut ids = random_transaction_id;
             let mut machine = OutboundPorts::new(&session.token, targets, stun_primary, &mut ids);
-            driver::run(&mut machine, &control, 2, local_ip, TEST_LIMIT).await
+            driver::run(&mut machine, Some(&control), 2, local_ip, TEST_LIMIT).await
         })
         .await
     };
-    let (alg, outbound) = tokio::join!(alg, outbound);
+    let nat = async {
+        if !options.nat {
+            return None;
+        }
+        let address = |name: &str| sockets.iter().find(|s| s.name == name).map(|s| s.address);
+        let server = ServerAddresses {
+            pp: address("stun-pp")?,
+            pa: address("stun-pa"),
+            ap: address("stun-ap"),
+            aa: address("stun-aa"),
+        };
+        timed("NAT behaviour", progress, async {
+            let mut machine = NatBehaviour::new(NatConfig::new(server, local_ip));
+            driver::run(&mut machine, Some(&control), 4, local_ip, TEST_LIMIT).await
+        })
+        .await
+    };
+    let (alg, outbound, nat) = tokio::join!(alg, outbound, nat);
+    if let Some(report) = &nat {
+        verdicts.extend(verdict::judge_nat(&options.profile, report));
+    }
     if let Some(report) = &alg {
         verdicts.push(verdict::judge_alg(&options.profile, report));
     }
@@ -137,11 +162,97 @@ pub async fn run_check(
         profile: options.profile.id.clone(),
         elapsed_ms: started.elapsed().as_millis() as u64,
         sockets,
+        nat,
         alg,
         outbound,
         inbound,
         verdicts,
     })
+}
+
+/// The NAT behaviour test alone, against any RFC 5780 STUN server (coturn, stuntman, or a
+/// `sipwall serve` without its control channel). The server's other addresses come from the
+/// OTHER-ADDRESS of a first Binding.
+pub async fn run_stun_only(
+    primary: SocketAddr,
+    profile: &Profile,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<CheckOutcome, ControlError> {
+    let started = Instant::now();
+    let unreachable = |detail: String| ControlError::Unreachable {
+        address: primary,
+        detail,
+    };
+    let socket = tokio::net::UdpSocket::bind(if primary.is_ipv4() {
+        "0.0.0.0:0"
+    } else {
+        "[::]:0"
+    })
+    .await
+    .map_err(|e| unreachable(e.to_string()))?;
+    socket
+        .connect(primary)
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    let local_ip = socket
+        .local_addr()
+        .map_err(|e| unreachable(e.to_string()))?
+        .ip();
+    let other = first_binding(&socket)
+        .await
+        .ok_or_else(|| unreachable("no STUN answer within 3 s".into()))?;
+    let server = ServerAddresses {
+        pp: primary,
+        pa: other.map(|aa| SocketAddr::new(primary.ip(), aa.port())),
+        ap: other.map(|aa| SocketAddr::new(aa.ip(), primary.port())),
+        aa: other,
+    };
+    let nat = timed("NAT behaviour", progress, async {
+        let mut machine = NatBehaviour::new(NatConfig::new(server, local_ip));
+        driver::run(&mut machine, None, 4, local_ip, TEST_LIMIT).await
+    })
+    .await;
+    let verdicts = nat
+        .as_ref()
+        .map(|r| verdict::judge_nat(profile, r))
+        .unwrap_or_default();
+    Ok(CheckOutcome {
+        server: "STUN server".into(),
+        control: primary,
+        observed: nat
+            .as_ref()
+            .and_then(|r| r.public_address)
+            .unwrap_or(SocketAddr::new(local_ip, 0)),
+        local_ip,
+        profile: profile.id.clone(),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+        sockets: Vec::new(),
+        nat,
+        alg: None,
+        outbound: None,
+        inbound: None,
+        verdicts,
+    })
+}
+
+/// One Binding to the primary address: `Some(OTHER-ADDRESS)` (or `Some(None)` for a
+/// one-address server), `None` when nothing answers.
+async fn first_binding(socket: &tokio::net::UdpSocket) -> Option<Option<SocketAddr>> {
+    let id = TransactionId(random_transaction_id());
+    let mut request = Vec::new();
+    binding_request(id, &[], Seal::NONE, &mut request).ok()?;
+    let mut buffer = [0u8; 1500];
+    for _ in 0..6 {
+        let _ = socket.send(&request).await;
+        if let Ok(Ok(len)) =
+            tokio::time::timeout(Duration::from_millis(500), socket.recv(&mut buffer)).await
+            && let Ok(response) = BindingResponse::parse(&buffer[..len])
+            && response.message.transaction_id() == id
+        {
+            return Some(response.other_address);
+        }
+    }
+    None
 }
 
 async fn timed<T>(

@@ -3,10 +3,11 @@
 //! not carry a pass or a fail — a wrong "fine" is the worst result this tool can give.
 
 use serde::{Deserialize, Serialize};
-use sipwall_profile::model::{Direction, Flow, Profile, Source};
+use sipwall_profile::model::{Direction, Flow, MappingBehaviour, Profile, Source};
 use sipwall_proto::control::{InboundTransport, SocketTransport};
 
 use crate::alg::{AlgReport, AlgVerdict};
+use crate::nat::{Filtering, GenericAlg, Hairpin, LargePackets, Mapping, NatReport, TopologyHint};
 use crate::ports::{InboundReport, OutboundReport, PortStatus, Reachability};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -293,6 +294,159 @@ pub fn judge_alg(profile: &Profile, report: &AlgReport) -> Verdict {
             .map(|a| a.sources.clone())
             .unwrap_or_default(),
     }
+}
+
+fn mapping_name(mapping: &Mapping) -> String {
+    match mapping {
+        Mapping::Eim => "endpoint-independent mapping (consistent NAT)".into(),
+        Mapping::Adm => "address-dependent mapping".into(),
+        Mapping::Apdm => "address-and-port-dependent mapping (symmetric NAT)".into(),
+        Mapping::Inconclusive { reason } => format!("mapping inconclusive: {reason}"),
+    }
+}
+
+fn filtering_name(filtering: &Filtering) -> String {
+    match filtering {
+        Filtering::Eif => "endpoint-independent filtering".into(),
+        Filtering::Adf => "address-dependent filtering".into(),
+        Filtering::Apdf => "address-and-port-dependent filtering".into(),
+        Filtering::Inconclusive { reason } => format!("filtering inconclusive: {reason}"),
+    }
+}
+
+/// NAT behaviour: the profile's mapping, accepted NAT types and hairpinning; plus what any
+/// VoIP network should know (a rewriting middlebox, dropped large packets, CGNAT).
+pub fn judge_nat(profile: &Profile, report: &NatReport) -> Vec<Verdict> {
+    let mut verdicts = Vec::new();
+    let no_nat = report.nat_present == Some(false);
+    let words = if report.seed_terms.is_empty() {
+        String::new()
+    } else {
+        format!(" — \"{}\"", report.seed_terms.join("\", \""))
+    };
+    let observed = if no_nat {
+        "no NAT: the public address is this host's own".to_owned()
+    } else {
+        format!(
+            "{}, {}{words}",
+            mapping_name(&report.mapping),
+            filtering_name(&report.filtering)
+        )
+    };
+    let evidence: Vec<String> = report
+        .mapped_by_destination
+        .iter()
+        .map(|m| format!("{:?} {} → mapped {}", m.role, m.destination, m.mapped))
+        .chain(
+            report
+                .server_issues
+                .iter()
+                .map(|i| format!("reflector issue: {i:?}")),
+        )
+        .collect();
+    if let Some(requirement) = &profile.nat.mapping {
+        let wanted = requirement.behaviour;
+        let status = match (&report.mapping, wanted) {
+            _ if no_nat => Status::Pass,
+            (Mapping::Inconclusive { .. }, _) => Status::Inconclusive,
+            (Mapping::Eim, _) => Status::Pass,
+            (
+                Mapping::Adm,
+                MappingBehaviour::AddressDependent | MappingBehaviour::AddressAndPortDependent,
+            ) => Status::Pass,
+            (Mapping::Apdm, MappingBehaviour::AddressAndPortDependent) => Status::Pass,
+            _ => Status::Fail,
+        };
+        verdicts.push(Verdict {
+            id: "nat.mapping".into(),
+            requirement: format!("NAT mapping: {wanted:?} or better ({})", requirement.why),
+            status,
+            observed: observed.clone(),
+            evidence: evidence.clone(),
+            fix: (status == Status::Fail).then(|| {
+                "make the NAT keep one public port per inside address and port (\"consistent NAT\", \
+static port / port preservation / no port randomisation for the phones' traffic)"
+                    .to_owned()
+            }),
+            sources: requirement.sources.clone(),
+        });
+    }
+    if let Some(accepted) = &profile.nat.accepted_types {
+        let names: Vec<String> = accepted.types.iter().map(|t| format!("{t:?}")).collect();
+        let status = match report.classic_type {
+            Some(kind) if accepted.types.contains(&kind) => Status::Pass,
+            Some(_) => Status::Fail,
+            None => Status::Inconclusive,
+        };
+        verdicts.push(Verdict {
+            id: "nat.type".into(),
+            requirement: format!("NAT type one of: {}", names.join(", ")),
+            status,
+            observed: report
+                .classic_type
+                .map_or_else(|| "unknown".to_owned(), |t| format!("{t:?}")),
+            evidence: vec![observed.clone()],
+            fix: (status == Status::Fail).then(|| {
+                "change the NAT behaviour to one of the accepted types (see nat.mapping)".to_owned()
+            }),
+            sources: accepted.sources.clone(),
+        });
+    }
+    if let Some(requirement) = &profile.nat.hairpinning {
+        let (status, seen) = match &report.hairpin {
+            Hairpin::Works { .. } => (Status::Pass, "hairpinning works".to_owned()),
+            Hairpin::NoHairpin => (Status::Fail, "no hairpinning".to_owned()),
+            other => (Status::Inconclusive, format!("{other:?}")),
+        };
+        verdicts.push(Verdict {
+            id: "nat.hairpinning".into(),
+            requirement: format!("hairpinning ({})", requirement.why),
+            status: if no_nat { Status::Pass } else { status },
+            observed: seen,
+            evidence: Vec::new(),
+            fix: (status == Status::Fail)
+                .then(|| "enable NAT loopback / hairpin NAT on the router".to_owned()),
+            sources: requirement.sources.clone(),
+        });
+    }
+    // Not a profile requirement, but it breaks VoIP wherever it happens.
+    if let GenericAlg::Detected { rewritten, .. } = &report.generic_alg {
+        verdicts.push(Verdict {
+            id: "nat.address-rewriting".into(),
+            requirement: "nothing rewrites IP addresses inside packets".into(),
+            status: Status::Warn,
+            observed: format!(
+                "a middlebox rewrote addresses inside STUN payloads ({} times)",
+                rewritten.len()
+            ),
+            evidence: rewritten.iter().map(|r| format!("{r:?}")).collect(),
+            fix: Some("turn off \"ALG\" / payload-rewriting features on the router".into()),
+            sources: Vec::new(),
+        });
+    }
+    if let LargePackets::Dropped { .. } = &report.large_packets {
+        verdicts.push(Verdict {
+            id: "nat.large-packets".into(),
+            requirement: "1500-byte UDP packets (large INVITEs, fragments) get through".into(),
+            status: Status::Warn,
+            observed: "large UDP packets were dropped while small ones passed".into(),
+            evidence: vec![format!("{:?}", report.large_packets)],
+            fix: Some("allow IP fragments, or use SIP over TCP/TLS for large messages".into()),
+            sources: Vec::new(),
+        });
+    }
+    if !report.topology.is_empty() && !no_nat {
+        verdicts.push(Verdict {
+            id: "nat.topology".into(),
+            requirement: "one NAT between the phones and the internet".into(),
+            status: Status::Warn,
+            observed: report.topology.iter().map(TopologyHint::describe).collect::<Vec<_>>().join("; "),
+            evidence: Vec::new(),
+            fix: Some("avoid double NAT: bridge the ISP modem, or ask the ISP for a public address instead of CGNAT".into()),
+            sources: Vec::new(),
+        });
+    }
+    verdicts
 }
 
 /// The overall status: the worst of all verdicts (fail > inconclusive > warn > pass).

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::net::{SocketAddr, ToSocketAddrs};
 
 use serde_json::json;
-use sipwall_check::run::{CheckOptions, Progress, run_check};
+use sipwall_check::run::{CheckOptions, Progress, run_check, run_stun_only};
 use sipwall_check::verdict::{Status, overall};
 
 use crate::cli::CheckArgs;
@@ -14,11 +14,22 @@ use crate::profile_cmd::{emit, open_resolved, pretty};
 use crate::render;
 
 const DEFAULT_CONTROL_PORT: u16 = 7443;
+/// STUN's port (RFC 8489 §18.6).
+const DEFAULT_STUN_PORT: u16 = 3478;
 const JSON_VERSION: u32 = 1;
 
 pub fn run(args: &CheckArgs) -> Result<Exit, CliError> {
     let (origin, _, resolved) = open_resolved(&args.profile, &args.set)?;
-    let control = resolve_server(&args.server)?;
+    let (address_text, default_port) = match (&args.server, &args.stun) {
+        (_, Some(stun)) => (stun.as_str(), DEFAULT_STUN_PORT),
+        (Some(server), None) => (server.as_str(), DEFAULT_CONTROL_PORT),
+        (None, None) => {
+            return Err(CliError::usage(
+                "error: give --server (a sipwall reflector) or --stun (any STUN server)",
+            ));
+        }
+    };
+    let control = resolve_server(address_text, default_port)?;
     let options = CheckOptions {
         control,
         control_tls: args.control_tls,
@@ -26,6 +37,7 @@ pub fn run(args: &CheckArgs) -> Result<Exit, CliError> {
         inbound: args.inbound,
         ports: true,
         alg: true,
+        nat: true,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -43,7 +55,14 @@ pub fn run(args: &CheckArgs) -> Result<Exit, CliError> {
             }
         }
     };
-    let outcome = runtime.block_on(run_check(&options, &progress)).map_err(|e| CliError {
+    let work = async {
+        if args.stun.is_some() {
+            run_stun_only(control, &options.profile, &progress).await
+        } else {
+            run_check(&options, &progress).await
+        }
+    };
+    let outcome = runtime.block_on(work).map_err(|e| CliError {
         code: Exit::Unreachable,
         message: format!("error: {e}\n  = hint: is `sipwall serve` running there, and is its control port ({}) allowed out?", control.port()),
     })?;
@@ -65,10 +84,10 @@ pub fn run(args: &CheckArgs) -> Result<Exit, CliError> {
 }
 
 /// HOST, HOST:PORT, IPv6 in brackets; names are resolved here (before any test runs).
-fn resolve_server(server: &str) -> Result<SocketAddr, CliError> {
+fn resolve_server(server: &str, default_port: u16) -> Result<SocketAddr, CliError> {
     let bad = |detail: String| {
         CliError::usage(format!(
-            "error: --server {server:?}: {detail}\n  = hint: give HOST or HOST:PORT, e.g. reflector.example.net or 198.51.100.10:7443"
+            "error: {server:?}: {detail}\n  = hint: give HOST or HOST:PORT, e.g. reflector.example.net or 198.51.100.10:7443"
         ))
     };
     if let Ok(address) = server.parse::<SocketAddr>() {
@@ -77,9 +96,9 @@ fn resolve_server(server: &str) -> Result<SocketAddr, CliError> {
     let with_port = if server.parse::<std::net::IpAddr>().is_ok() || !server.contains(':') {
         let host = server.trim_start_matches('[').trim_end_matches(']');
         if host.contains(':') {
-            format!("[{host}]:{DEFAULT_CONTROL_PORT}")
+            format!("[{host}]:{default_port}")
         } else {
-            format!("{host}:{DEFAULT_CONTROL_PORT}")
+            format!("{host}:{default_port}")
         }
     } else {
         server.to_owned()

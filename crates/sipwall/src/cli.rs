@@ -97,8 +97,12 @@ Exit codes: 0 every tested requirement passed, 1 a requirement failed or could n
 (inconclusive), 2 usage or input error, 3 the reflector is unreachable (said within 5 s).")]
 pub struct CheckArgs {
     /// The reflector (`sipwall serve`): HOST or HOST:PORT of its control channel [port: 7443]
-    #[arg(long, value_name = "HOST[:PORT]")]
-    pub server: String,
+    #[arg(long, value_name = "HOST[:PORT]", required_unless_present = "stun")]
+    pub server: Option<String>,
+    /// Instead of a reflector, any RFC 5780 STUN server (e.g. coturn, stuntman): runs the NAT
+    /// behaviour test only [port: 3478]
+    #[arg(long, value_name = "HOST[:PORT]", conflicts_with = "server")]
+    pub stun: Option<String>,
     /// The provider's requirements: a built-in profile id or a profile file [default: rfc-baseline]
     #[arg(long, value_name = "NAME|FILE", default_value = "rfc-baseline")]
     pub profile: String,

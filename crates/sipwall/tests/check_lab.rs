@@ -264,3 +264,162 @@ fn the_kernel_sip_alg_is_found_on_5060_only_with_its_rewritten_fields() {
         );
     }
 }
+
+fn nat_verdicts(json: &Value) -> (String, String) {
+    let nat = &json["check"]["nat"];
+    (
+        nat["mapping"]["verdict"].as_str().unwrap_or("?").to_owned(),
+        nat["filtering"]["verdict"]
+            .as_str()
+            .unwrap_or("?")
+            .to_owned(),
+    )
+}
+
+/// The NAT behaviour the check reports for each kind of real Linux NAT, against our reflector.
+#[test]
+#[ignore = "lab: needs root and network namespaces"]
+fn nat_behaviour_matches_the_lab_router() {
+    for (nat, mapping, filtering, classic) in [
+        (Nat::None, None, None, "open"),
+        (
+            Nat::PortPreserving,
+            Some("eim"),
+            Some("apdf"),
+            "port-restricted-cone",
+        ),
+        (Nat::Symmetric, Some("apdm"), Some("apdf"), "symmetric"),
+    ] {
+        let lab = Lab::builder().nat(nat).build().expect("lab builds (root)");
+        let _server = serve(&lab);
+        let (_, json) = check(
+            &mut lab.client().command(env!("CARGO_BIN_EXE_sipwall")),
+            &[],
+        );
+        let report = &json["check"]["nat"];
+        assert_eq!(report["classic_type"], classic, "{nat:?}: {report:#}");
+        if let (Some(mapping), Some(filtering)) = (mapping, filtering) {
+            assert_eq!(
+                nat_verdicts(&json),
+                (mapping.to_owned(), filtering.to_owned()),
+                "{nat:?}"
+            );
+            assert_eq!(report["nat_present"], true);
+        } else {
+            assert_eq!(report["nat_present"], false, "{report:#}");
+        }
+        let expected = if nat == Nat::Symmetric {
+            "fail"
+        } else {
+            "pass"
+        };
+        assert_eq!(verdict(&json, "nat.mapping")["status"], expected, "{nat:?}");
+    }
+}
+
+/// Two NAT layers (a carrier-grade NAT in front of the router): the check says so.
+#[test]
+#[ignore = "lab: needs root and network namespaces"]
+fn double_nat_is_reported() {
+    let lab = Lab::builder()
+        .nat(Nat::PortPreserving)
+        .cgn(Nat::PortPreserving)
+        .build()
+        .expect("lab builds (root)");
+    let _server = serve(&lab);
+    let (_, json) = check(
+        &mut lab.client().command(env!("CARGO_BIN_EXE_sipwall")),
+        &[],
+    );
+    let topology = verdict(&json, "nat.topology");
+    assert_eq!(topology["status"], "warn", "{topology:#}");
+}
+
+/// Interop: our client (`check --stun`) against coturn's server with two addresses agrees with
+/// coturn's own client (`turnutils_natdiscovery -m -f`) on mapping and filtering.
+#[test]
+#[ignore = "lab: needs root and network namespaces"]
+fn our_client_agrees_with_coturns_against_coturn() {
+    for nat in [Nat::PortPreserving, Nat::Symmetric] {
+        let lab = Lab::builder().nat(nat).build().expect("lab builds (root)");
+        let coturn = lab
+            .server()
+            .command("turnserver")
+            .args([
+                "-n",
+                "--stun-only",
+                "--no-cli",
+                "--no-tls",
+                "--no-dtls",
+                "--no-auth",
+                "--listening-ip",
+                "198.18.0.10",
+                "--listening-ip",
+                "198.18.0.11",
+                "--listening-port",
+                "3478",
+                "--alt-listening-port",
+                "3479",
+                "--log-file",
+                "/dev/null",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("coturn is installed (scripts/install-deps)");
+        let _coturn = Stop(coturn);
+        std::thread::sleep(std::time::Duration::from_millis(800));
+        let theirs = lab
+            .client()
+            .command("timeout")
+            .args([
+                "30",
+                "turnutils_natdiscovery",
+                "-m",
+                "-f",
+                "-p",
+                "3478",
+                "198.18.0.10",
+            ])
+            .output()
+            .unwrap();
+        let theirs = String::from_utf8_lossy(&theirs.stdout).to_string()
+            + &String::from_utf8_lossy(&theirs.stderr);
+        let (_, json) = {
+            let output = lab
+                .client()
+                .command(env!("CARGO_BIN_EXE_sipwall"))
+                .args(["check", "--stun", "198.18.0.10", "--json"])
+                .output()
+                .unwrap();
+            (
+                output.status,
+                serde_json::from_slice::<Value>(&output.stdout).expect("JSON"),
+            )
+        };
+        let (mapping, filtering) = nat_verdicts(&json);
+        let coturn_mapping = if theirs.contains("Endpoint Independent Mapping") {
+            "eim"
+        } else if theirs.contains("Address and Port Dependent Mapping") {
+            "apdm"
+        } else if theirs.contains("Address Dependent Mapping") {
+            "adm"
+        } else {
+            panic!("coturn's client said: {theirs}")
+        };
+        let coturn_filtering = if theirs.contains("Endpoint Independent Filtering") {
+            "eif"
+        } else if theirs.contains("Address and Port Dependent Filtering") {
+            "apdf"
+        } else if theirs.contains("Address Dependent Filtering") {
+            "adf"
+        } else {
+            panic!("coturn's client said: {theirs}")
+        };
+        assert_eq!(
+            (mapping.as_str(), filtering.as_str()),
+            (coturn_mapping, coturn_filtering),
+            "{nat:?}: {theirs}"
+        );
+    }
+}

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nix::sys::socket::{setsockopt, sockopt};
-use sipwall_proto::control::Request;
+use sipwall_proto::control::{ErrorCode, Request};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, UdpSocket};
 use tokio::sync::mpsc;
@@ -48,11 +48,12 @@ enum Endpoint {
 /// Runs `machine` until it reports or `limit` passes (then `None`: the machine is stuck, which
 /// is a bug or an absurd network; the caller reports the test as inconclusive).
 ///
+/// `control` is `None` against a plain STUN server (the NAT test needs nothing else).
 /// `namespace` keeps this machine's control request ids apart from other machines running on
 /// the same session at the same time (id = namespace << 32 | tag).
 pub async fn run<M: Machine>(
     machine: &mut M,
-    control: &ControlClient,
+    control: Option<&ControlClient>,
     namespace: u32,
     local_ip: IpAddr,
     limit: Duration,
@@ -101,6 +102,15 @@ pub async fn run<M: Machine>(
                     media: id_of(media),
                 },
                 other => other,
+            };
+            let Some(control) = control else {
+                // A plain STUN server has no control channel: say so, the machine decides.
+                let reply = Reply::Error {
+                    code: ErrorCode::Unavailable,
+                    message: "no control channel (a plain STUN server)".into(),
+                };
+                machine.handle_reply(now, tag, reply);
+                continue;
             };
             let (_, mut replies) = control.request_with_id(id_of(u64::from(tag.0)), request);
             let forward = inputs.clone();
