@@ -52,7 +52,12 @@ fn answer(
                 received: BASE64.encode(request),
                 sent: BASE64.encode(&reply),
             };
-            session.record_mirror(call_id, record);
+            // Two probes racing for the last record slot: only the recorded one is answered,
+            // so every 200 OK the check sees has its record.
+            if !session.record_mirror(call_id, record) {
+                counters.add(Service::SipDropped);
+                return None;
+            }
             counters.add(Service::SipProbesAnswered);
             Some(reply)
         }

@@ -57,13 +57,12 @@ pub async fn serve_connection<S>(
     let mut reader = BufReader::new(read_half);
     let (outbox, mut outgoing) = mpsc::channel::<ServerMessage>(64);
     let writer = tokio::spawn(async move {
+        // Runs until every sender is gone: the connection's end drops them all.
         while let Some(message) = outgoing.recv().await {
-            let done = matches!(message, ServerMessage::Error { id: None, .. });
             if write_half
                 .write_all(&control::encode_line(&message))
                 .await
                 .is_err()
-                || done
             {
                 break;
             }
@@ -179,6 +178,14 @@ async fn open_session<R: AsyncRead + Unpin>(
         .map_err(|e| (ErrorCode::Busy, e.to_string()))
 }
 
+/// The `id` of a request line that did not decode, when it has one.
+fn request_id(line: &[u8]) -> Option<u64> {
+    let value: serde_json::Value = serde_json::from_slice(line).ok()?;
+    (value.get("type")?.as_str()? == "request")
+        .then(|| value.get("id")?.as_u64())
+        .flatten()
+}
+
 /// Reads one line without its newline; `None` at end of stream; an error for a line longer
 /// than `MAX_LINE` (memory stays bounded whatever the client sends).
 async fn read_line<R: AsyncRead + Unpin>(
@@ -264,7 +271,9 @@ impl Connection {
                 Ok(ClientMessage::Hello { .. }) => {
                     self.bad_request(None, "hello was already said").await;
                 }
-                Err(e) => self.bad_request(None, &e).await,
+                // A request this server does not know still gets its id back, so a newer
+                // client can tell "not supported here" (docs/protocol.md, versioning).
+                Err(e) => self.bad_request(request_id(&line), &e).await,
             }
         }
     }
