@@ -11,6 +11,7 @@ pub mod driver;
 pub mod lifetime;
 pub mod media;
 pub mod nat;
+pub mod path;
 pub mod ports;
 pub mod run;
 pub mod sansio;

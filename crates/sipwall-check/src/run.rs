@@ -16,11 +16,14 @@ use sipwall_proto::stun::{BindingResponse, Seal, TransactionId, binding_request}
 use crate::alg::{AlgConfig, AlgReport, AlgTest, AlgTiming};
 use crate::driver::{self, ControlClient, ControlError};
 use crate::nat::{NatBehaviour, NatConfig, NatReport, ServerAddresses};
+use crate::path::{self, PathReport};
 use crate::ports::{self, InboundPorts, InboundReport, OutboundPorts, OutboundReport};
 use crate::verdict::{self, Verdict};
 
 /// A test may take at most this long before it is reported as stuck (inconclusive).
 const TEST_LIMIT: Duration = Duration::from_secs(60);
+/// Hops probed towards the reflector (the walk stops at the first public address).
+const MAX_HOPS: u8 = 5;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -56,6 +59,8 @@ pub struct CheckOutcome {
     pub sockets: Vec<ServerSocket>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nat: Option<NatReport>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathReport>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alg: Option<AlgReport>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -142,7 +147,24 @@ pub async fn run_check(
         })
         .await
     };
-    let (alg, outbound, nat) = tokio::join!(alg, outbound, nat);
+    let path = async {
+        let stun = sockets.iter().find(|s| s.name == "stun-pp")?.address;
+        if !options.nat || !local_ip.is_ipv4() {
+            return None;
+        }
+        timed("path", progress, async {
+            let traced =
+                tokio::task::spawn_blocking(move || driver::trace::trace(local_ip, stun, MAX_HOPS))
+                    .await;
+            let (hops, reached) = traced.ok()?.ok()?;
+            Some(path::read_path(hops, reached))
+        })
+        .await
+    };
+    let (alg, outbound, nat, path) = tokio::join!(alg, outbound, nat, path);
+    if let Some(report) = &path {
+        verdicts.extend(verdict::judge_path(report));
+    }
     if let Some(report) = &nat {
         verdicts.extend(verdict::judge_nat(&options.profile, report));
     }
@@ -163,6 +185,7 @@ pub async fn run_check(
         elapsed_ms: started.elapsed().as_millis() as u64,
         sockets,
         nat,
+        path,
         alg,
         outbound,
         inbound,
@@ -228,6 +251,7 @@ pub async fn run_stun_only(
         elapsed_ms: started.elapsed().as_millis() as u64,
         sockets: Vec::new(),
         nat,
+        path: None,
         alg: None,
         outbound: None,
         inbound: None,

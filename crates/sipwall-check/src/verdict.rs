@@ -8,6 +8,7 @@ use sipwall_proto::control::{InboundTransport, SocketTransport};
 
 use crate::alg::{AlgReport, AlgVerdict};
 use crate::nat::{Filtering, GenericAlg, Hairpin, LargePackets, Mapping, NatReport, TopologyHint};
+use crate::path::{PathFinding, PathReport};
 use crate::ports::{InboundReport, OutboundReport, PortStatus, Reachability};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -447,6 +448,37 @@ static port / port preservation / no port randomisation for the phones' traffic)
         });
     }
     verdicts
+}
+
+/// What lies between this host and the internet: a warning for CGNAT or a router behind a
+/// router (both make inbound calls and port forwards unreliable).
+pub fn judge_path(report: &PathReport) -> Vec<Verdict> {
+    if report.findings.is_empty() {
+        return Vec::new();
+    }
+    let hops = report
+        .hops
+        .iter()
+        .map(|h| {
+            format!(
+                "hop {}: {}",
+                h.ttl,
+                h.address.map_or("no answer".to_owned(), |a| a.to_string())
+            )
+        })
+        .collect();
+    vec![Verdict {
+        id: "nat.path".into(),
+        requirement: "one NAT between the phones and the internet".into(),
+        status: Status::Warn,
+        observed: report.findings.iter().map(PathFinding::describe).collect::<Vec<_>>().join("; "),
+        evidence: hops,
+        fix: Some(
+            "avoid double NAT: put the ISP router in bridge mode, or ask the ISP for a public address instead of CGNAT"
+                .into(),
+        ),
+        sources: Vec::new(),
+    }]
 }
 
 /// The overall status: the worst of all verdicts (fail > inconclusive > warn > pass).

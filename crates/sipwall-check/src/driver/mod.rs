@@ -3,6 +3,7 @@
 
 pub mod control;
 mod tls;
+pub mod trace;
 
 use std::collections::HashMap;
 use std::io;
