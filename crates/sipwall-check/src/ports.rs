@@ -73,6 +73,17 @@ pub enum PortStatus {
     NotTestable,
 }
 
+impl PortStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PortStatus::Open => "open",
+            PortStatus::Blocked => "blocked",
+            PortStatus::Inconclusive => "inconclusive",
+            PortStatus::NotTestable => "not testable",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PortResult {
     pub target: PortTarget,

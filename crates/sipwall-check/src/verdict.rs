@@ -39,8 +39,11 @@ impl Status {
 pub struct Verdict {
     /// Stable id, e.g. `ports.outbound.sip-udp`, `ports.never-forward.tcp-22`, `nat.mapping`.
     pub id: String,
-    /// What the profile requires, in words.
+    /// What the profile requires, in a few words.
     pub requirement: String,
+    /// Why it is required, in the source's words or ours (may be empty).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub why: String,
     pub status: Status,
     /// What the test found, in one line.
     pub observed: String,
@@ -82,10 +85,10 @@ fn judge_flow(flow: &Flow, report: &OutboundReport) -> Option<Verdict> {
         .iter()
         .map(|r| {
             format!(
-                "{} {}: {:?} — {}",
+                "{} {}: {} — {}",
                 transport_name(r.target.transport),
                 r.target.port,
-                r.status,
+                r.status.as_str(),
                 r.evidence
             )
         })
@@ -95,53 +98,53 @@ fn judge_flow(flow: &Flow, report: &OutboundReport) -> Option<Verdict> {
         .filter(|r| r.status == PortStatus::Blocked)
         .map(|r| format!("{} {}", transport_name(r.target.transport), r.target.port))
         .collect();
-    let tested = ports
-        .iter()
-        .any(|r| matches!(r.status, PortStatus::Open | PortStatus::Blocked));
-    let all_open = ports.iter().all(|r| r.status == PortStatus::Open);
-    let status = if !blocked.is_empty() {
-        if flow.required {
+    let count = |status: PortStatus| ports.iter().filter(|r| r.status == status).count();
+    let (open, untestable, unclear) = (
+        count(PortStatus::Open),
+        count(PortStatus::NotTestable),
+        count(PortStatus::Inconclusive),
+    );
+    let plural = |n: usize| if n == 1 { "port" } else { "ports" };
+    let (status, observed) = if !blocked.is_empty() {
+        let status = if flow.required {
             Status::Fail
         } else {
             Status::Warn
-        }
-    } else if all_open {
-        Status::Pass
-    } else if tested {
-        Status::Inconclusive
-    } else if ports.iter().all(|r| r.status == PortStatus::NotTestable) {
-        Status::NotTested
+        };
+        (status, format!("blocked: {}", blocked.join(", ")))
+    } else if unclear > 0 {
+        (
+            Status::Inconclusive,
+            format!(
+                "{unclear} {} could not be judged (the control failed too)",
+                plural(unclear)
+            ),
+        )
+    } else if open == 0 {
+        (
+            Status::NotTested,
+            "the reflector does not listen on these ports".to_owned(),
+        )
+    } else if untestable > 0 {
+        // Only part of the flow could be tried: never a plain pass.
+        (
+            Status::Warn,
+            format!(
+                "{open} {} get out; {untestable} not testable on this reflector",
+                plural(open)
+            ),
+        )
     } else {
-        Status::Inconclusive
-    };
-    let observed = match status {
-        Status::Pass => format!("all {} sampled ports get out", ports.len()),
-        Status::Fail | Status::Warn => format!("blocked: {}", blocked.join(", ")),
-        Status::NotTested => "the reflector does not listen on these ports".to_owned(),
-        _ => "some ports could not be tested conclusively".to_owned(),
+        (
+            Status::Pass,
+            format!("{open} sampled {} get out", plural(open)),
+        )
     };
     let remote: Vec<String> = flow.remote.iter().map(ToString::to_string).collect();
     Some(Verdict {
         id: format!("ports.outbound.{}", flow.name),
-        requirement: format!(
-            "outbound {} to {} port(s) {} ({})",
-            flow.transports
-                .iter()
-                .map(|t| format!("{t:?}").to_uppercase())
-                .collect::<Vec<_>>()
-                .join("/"),
-            remote.join(", "),
-            flow.remote_ports
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
-            if flow.required {
-                "required"
-            } else {
-                "optional"
-            }
-        ),
+        requirement: flow_requirement(flow),
+        why: flow.notes.clone().unwrap_or_default(),
         fix: (!blocked.is_empty()).then(|| {
             format!(
                 "allow outbound {} to {} on the firewall",
@@ -156,11 +159,36 @@ fn judge_flow(flow: &Flow, report: &OutboundReport) -> Option<Verdict> {
     })
 }
 
+/// "outbound UDP/TCP to port 5060 (any destination)", "… to ports 10000-40000 at X (optional)".
+fn flow_requirement(flow: &Flow) -> String {
+    let transports: Vec<String> = flow
+        .transports
+        .iter()
+        .map(|t| format!("{t:?}").to_uppercase())
+        .collect();
+    let ports: Vec<String> = flow.remote_ports.iter().map(ToString::to_string).collect();
+    let single = ports.len() == 1 && !ports[0].contains('-');
+    let remote: Vec<String> = flow.remote.iter().map(ToString::to_string).collect();
+    let to = if remote.iter().all(|r| r == "any") {
+        "any destination".to_owned()
+    } else {
+        remote.join(", ")
+    };
+    format!(
+        "outbound {} to {} {} ({to}){}",
+        transports.join("/"),
+        if single { "port" } else { "ports" },
+        ports.join(", "),
+        if flow.required { "" } else { ", optional" }
+    )
+}
+
 /// Inbound forwards must reach in; never-forward ports must not.
 pub fn judge_inbound(profile: &Profile, report: &InboundReport) -> Vec<Verdict> {
     if let Some(why) = &report.unavailable {
         return vec![Verdict {
             id: "ports.inbound".into(),
+            why: String::new(),
             requirement: "port forwards and never-forward ports".into(),
             status: Status::NotTested,
             observed: format!("the reflector cannot run inbound tests: {why}"),
@@ -214,7 +242,22 @@ pub fn judge_inbound(profile: &Profile, report: &InboundReport) -> Vec<Verdict> 
                     .find(|n| n.port == target.port)
                     .map(|n| n.sources.clone())
             };
+            let why = if target.must_be_reachable {
+                profile
+                    .flows
+                    .iter()
+                    .find(|f| target.reason.ends_with(&f.name))
+                    .and_then(|f| f.notes.clone())
+            } else {
+                profile
+                    .security
+                    .never_forward
+                    .iter()
+                    .find(|n| n.port == target.port)
+                    .map(|n| n.why.clone())
+            };
             Verdict {
+                why: why.unwrap_or_default(),
                 id: if target.must_be_reachable {
                     format!("ports.forward.{proto}-{}", target.port)
                 } else {
@@ -284,6 +327,11 @@ pub fn judge_alg(profile: &Profile, report: &AlgReport) -> Verdict {
     };
     Verdict {
         id: "sip-alg".into(),
+        why: profile
+            .sip_alg
+            .as_ref()
+            .map(|a| a.why.clone())
+            .unwrap_or_default(),
         requirement,
         status,
         observed: report.summary.clone(),
@@ -360,7 +408,12 @@ pub fn judge_nat(profile: &Profile, report: &NatReport) -> Vec<Verdict> {
         };
         verdicts.push(Verdict {
             id: "nat.mapping".into(),
-            requirement: format!("NAT mapping: {wanted:?} or better ({})", requirement.why),
+            requirement: match wanted {
+                MappingBehaviour::EndpointIndependent => "consistent NAT (endpoint-independent mapping)".to_owned(),
+                MappingBehaviour::AddressDependent => "address-dependent mapping or better".to_owned(),
+                MappingBehaviour::AddressAndPortDependent => "any NAT mapping".to_owned(),
+            },
+            why: requirement.why.clone(),
             status,
             observed: observed.clone(),
             evidence: evidence.clone(),
@@ -381,6 +434,7 @@ static port / port preservation / no port randomisation for the phones' traffic)
         };
         verdicts.push(Verdict {
             id: "nat.type".into(),
+            why: String::new(),
             requirement: format!("NAT type one of: {}", names.join(", ")),
             status,
             observed: report
@@ -397,11 +451,17 @@ static port / port preservation / no port randomisation for the phones' traffic)
         let (status, seen) = match &report.hairpin {
             Hairpin::Works { .. } => (Status::Pass, "hairpinning works".to_owned()),
             Hairpin::NoHairpin => (Status::Fail, "no hairpinning".to_owned()),
-            other => (Status::Inconclusive, format!("{other:?}")),
+            Hairpin::NotApplicable { reason } => {
+                (Status::Pass, format!("not applicable: {reason}"))
+            }
+            Hairpin::Inconclusive { reason } => {
+                (Status::Inconclusive, format!("inconclusive: {reason}"))
+            }
         };
         verdicts.push(Verdict {
             id: "nat.hairpinning".into(),
-            requirement: format!("hairpinning ({})", requirement.why),
+            requirement: "hairpinning (NAT loopback)".into(),
+            why: requirement.why.clone(),
             status: if no_nat { Status::Pass } else { status },
             observed: seen,
             evidence: Vec::new(),
@@ -414,6 +474,8 @@ static port / port preservation / no port randomisation for the phones' traffic)
     if let GenericAlg::Detected { rewritten, .. } = &report.generic_alg {
         verdicts.push(Verdict {
             id: "nat.address-rewriting".into(),
+            why: "a device that rewrites addresses inside packets usually mangles SIP and SDP too"
+                .into(),
             requirement: "nothing rewrites IP addresses inside packets".into(),
             status: Status::Warn,
             observed: format!(
@@ -428,6 +490,7 @@ static port / port preservation / no port randomisation for the phones' traffic)
     if let LargePackets::Dropped { .. } = &report.large_packets {
         verdicts.push(Verdict {
             id: "nat.large-packets".into(),
+            why: "an INVITE with a large SDP needs more than one packet; dropped fragments stop calls from setting up".into(),
             requirement: "1500-byte UDP packets (large INVITEs, fragments) get through".into(),
             status: Status::Warn,
             observed: "large UDP packets were dropped while small ones passed".into(),
@@ -439,6 +502,7 @@ static port / port preservation / no port randomisation for the phones' traffic)
     if !report.topology.is_empty() && !no_nat {
         verdicts.push(Verdict {
             id: "nat.topology".into(),
+            why: "every NAT layer adds its own timeouts and filtering; inbound calls and port forwards need each layer set up".into(),
             requirement: "one NAT between the phones and the internet".into(),
             status: Status::Warn,
             observed: report.topology.iter().map(TopologyHint::describe).collect::<Vec<_>>().join("; "),
@@ -469,6 +533,7 @@ pub fn judge_path(report: &PathReport) -> Vec<Verdict> {
         .collect();
     vec![Verdict {
         id: "nat.path".into(),
+        why: "every NAT layer adds its own timeouts and filtering; inbound calls and port forwards need each layer set up".into(),
         requirement: "one NAT between the phones and the internet".into(),
         status: Status::Warn,
         observed: report.findings.iter().map(PathFinding::describe).collect::<Vec<_>>().join("; "),

@@ -9,6 +9,16 @@ use sipwall_check::verdict::{Status, overall};
 use sipwall_profile::Source;
 
 const PIPE_WIDTH: u16 = 140;
+/// Evidence lines shown per verdict; `--json` has every one.
+const MAX_EVIDENCE: usize = 8;
+
+/// The first sentence, for the table (the details below have the rest).
+fn headline(text: &str) -> String {
+    match text.find(". ") {
+        Some(end) => text[..=end].to_owned(),
+        None => text.to_owned(),
+    }
+}
 
 fn mark(status: Status) -> &'static str {
     match status {
@@ -51,7 +61,7 @@ pub fn summary(outcome: &CheckOutcome) -> String {
         table.add_row(vec![
             mark(verdict.status).to_owned(),
             verdict.requirement.clone(),
-            verdict.observed.clone(),
+            headline(&verdict.observed),
         ]);
     }
     let _ = writeln!(text, "{table}");
@@ -63,14 +73,32 @@ pub fn summary(outcome: &CheckOutcome) -> String {
             verdict.id,
             verdict.requirement
         );
+        if verdict.observed != headline(&verdict.observed) {
+            let _ = writeln!(text, "  found: {}", verdict.observed);
+        }
+        if !verdict.why.is_empty() {
+            let _ = writeln!(text, "  why: {}", verdict.why);
+        }
         if let Some(fix) = &verdict.fix {
             let _ = writeln!(text, "  fix: {fix}");
         }
-        for line in &verdict.evidence {
+        for line in verdict.evidence.iter().take(MAX_EVIDENCE) {
             let _ = writeln!(text, "  evidence: {line}");
         }
+        if verdict.evidence.len() > MAX_EVIDENCE {
+            let _ = writeln!(
+                text,
+                "  evidence: … {} more (--json has all)",
+                verdict.evidence.len() - MAX_EVIDENCE
+            );
+        }
+        let mut seen = Vec::new();
         for s in &verdict.sources {
-            let _ = writeln!(text, "  source: {}", source(s));
+            let line = source(s);
+            if !seen.contains(&line) {
+                let _ = writeln!(text, "  source: {line}");
+                seen.push(line);
+            }
         }
     }
     let counts = |status| {
