@@ -15,6 +15,8 @@ use sipwall_proto::stun::{BindingResponse, Seal, TransactionId, binding_request}
 
 use crate::alg::{AlgConfig, AlgReport, AlgTest, AlgTiming};
 use crate::driver::{self, ControlClient, ControlError};
+use crate::lifetime::{LifetimeConfig, LifetimeReport, LifetimeTest, Mode};
+use crate::media::{MediaConfig, MediaReport, MediaTest};
 use crate::nat::{NatBehaviour, NatConfig, NatReport, ServerAddresses};
 use crate::path::{self, PathReport};
 use crate::ports::{self, InboundPorts, InboundReport, OutboundPorts, OutboundReport};
@@ -37,6 +39,11 @@ pub struct CheckOptions {
     pub ports: bool,
     pub alg: bool,
     pub nat: bool,
+    /// Length of the media test in seconds; `None` skips it.
+    pub media_seconds: Option<u64>,
+    pub media_streams: u32,
+    /// The binding-lifetime test; `None` skips it (it takes as long as the lifetime).
+    pub lifetime: Option<Mode>,
 }
 
 /// Progress for a terminal: a test started or finished.
@@ -67,6 +74,10 @@ pub struct CheckOutcome {
     pub outbound: Option<OutboundReport>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inbound: Option<InboundReport>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<MediaReport>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<LifetimeReport>,
     pub verdicts: Vec<Verdict>,
 }
 
@@ -161,7 +172,53 @@ pub async fn run_check(
         })
         .await
     };
-    let (alg, outbound, nat, path) = tokio::join!(alg, outbound, nat, path);
+    let media = async {
+        let seconds = options.media_seconds?;
+        let config = MediaConfig {
+            streams: options.media_streams,
+            duration: Duration::from_secs(seconds),
+            ..MediaConfig::new(session.server_address.ip())
+        };
+        let mut machine = MediaTest::new(config).ok()?;
+        timed("media", progress, async {
+            driver::run(
+                &mut machine,
+                Some(&control),
+                5,
+                local_ip,
+                Duration::from_secs(seconds + 30),
+            )
+            .await
+        })
+        .await
+    };
+    let lifetime = async {
+        let mode = options.lifetime?;
+        let stun = sockets.iter().find(|s| s.name == "stun-pp")?.address;
+        let config = LifetimeConfig {
+            observed_ip: Some(session.observed.ip()),
+            ..LifetimeConfig::stun(stun, mode)
+        };
+        let mut machine = LifetimeTest::new(config).ok()?;
+        // The longest idle time plus the priming and the decision grace.
+        let limit = mode.max_idle() + Duration::from_secs(120);
+        timed("binding lifetime", progress, async {
+            driver::run(&mut machine, Some(&control), 6, local_ip, limit).await
+        })
+        .await
+    };
+    let (alg, outbound, nat, path, media, lifetime) =
+        tokio::join!(alg, outbound, nat, path, media, lifetime);
+    if let Some(report) = &media {
+        verdicts.extend(verdict::judge_media(report));
+    }
+    match &lifetime {
+        Some(report) => verdicts.extend(verdict::judge_lifetime(&options.profile, report)),
+        None if options.lifetime.is_none() => {
+            verdicts.extend(verdict::lifetime_not_tested(&options.profile))
+        }
+        None => {}
+    }
     if let Some(report) = &path {
         verdicts.extend(verdict::judge_path(report));
     }
@@ -175,6 +232,7 @@ pub async fn run_check(
         verdicts.extend(verdict::judge_outbound(&options.profile, report));
     }
 
+    verdict::sort(&mut verdicts);
     control.close().await;
     Ok(CheckOutcome {
         server: session.server,
@@ -189,6 +247,8 @@ pub async fn run_check(
         alg,
         outbound,
         inbound,
+        media,
+        lifetime,
         verdicts,
     })
 }
@@ -255,6 +315,8 @@ pub async fn run_stun_only(
         alg: None,
         outbound: None,
         inbound: None,
+        media: None,
+        lifetime: None,
         verdicts,
     })
 }

@@ -3,10 +3,12 @@
 //! not carry a pass or a fail — a wrong "fine" is the worst result this tool can give.
 
 use serde::{Deserialize, Serialize};
-use sipwall_profile::model::{Direction, Flow, MappingBehaviour, Profile, Source};
+use sipwall_profile::model::{Direction, Flow, MappingBehaviour, NatType, Profile, Source};
 use sipwall_proto::control::{InboundTransport, SocketTransport};
 
 use crate::alg::{AlgReport, AlgVerdict};
+use crate::lifetime::{LifetimeOutcome, LifetimeReport, PatternResult, Priming};
+use crate::media::{DirectionResult, DscpStatus, MediaReport, StreamOutcome};
 use crate::nat::{Filtering, GenericAlg, Hairpin, LargePackets, Mapping, NatReport, TopologyHint};
 use crate::path::{PathFinding, PathReport};
 use crate::ports::{InboundReport, OutboundReport, PortStatus, Reachability};
@@ -135,9 +137,10 @@ fn judge_flow(flow: &Flow, report: &OutboundReport) -> Option<Verdict> {
             ),
         )
     } else {
+        let verb = if open == 1 { "gets" } else { "get" };
         (
             Status::Pass,
-            format!("{open} sampled {} get out", plural(open)),
+            format!("{open} sampled {} {verb} out", plural(open)),
         )
     };
     let remote: Vec<String> = flow.remote.iter().map(ToString::to_string).collect();
@@ -427,7 +430,10 @@ static port / port preservation / no port randomisation for the phones' traffic)
     }
     if let Some(accepted) = &profile.nat.accepted_types {
         let names: Vec<String> = accepted.types.iter().map(|t| format!("{t:?}")).collect();
-        let status = match report.classic_type {
+        // A public address behind a stateful firewall has no classic NAT type; for a list of
+        // acceptable NAT types it counts as "open" (there is no NAT to be wrong).
+        let kind = report.classic_type.or(no_nat.then_some(NatType::Open));
+        let status = match kind {
             Some(kind) if accepted.types.contains(&kind) => Status::Pass,
             Some(_) => Status::Fail,
             None => Status::Inconclusive,
@@ -544,6 +550,278 @@ pub fn judge_path(report: &PathReport) -> Vec<Verdict> {
         ),
         sources: Vec::new(),
     }]
+}
+
+/// MOS thresholds (ITU-T G.107 Annex B user satisfaction): R 80 (MOS 4.03) "satisfied",
+/// R 70 (MOS 3.60) "some users dissatisfied".
+const MOS_GOOD: f64 = 4.03;
+const MOS_FAIR: f64 = 3.60;
+
+fn direction_line(name: &str, d: &DirectionResult) -> String {
+    let jitter = d.jitter_ms.map_or("?".to_owned(), |j| format!("{j:.1} ms"));
+    let score = d.score.as_ref().map_or(String::new(), |s| {
+        format!(", R {:.1}, MOS {:.2}", s.r, s.mos)
+    });
+    format!(
+        "{name}: {} of {} lost ({:.2} %), longest burst {}, jitter {jitter}{score}",
+        d.packets_lost,
+        d.packets_sent,
+        d.loss_percent,
+        d.max_burst_lost.map_or("?".to_owned(), |b| b.to_string())
+    )
+}
+
+/// Media quality: both directions of every stream, scored with the E-model; DSCP kept.
+pub fn judge_media(report: &MediaReport) -> Vec<Verdict> {
+    let worst = [report.upstream_mos_min, report.downstream_mos_min]
+        .into_iter()
+        .flatten()
+        .reduce(f64::min);
+    let (status, observed) = match report.outcome {
+        StreamOutcome::UpstreamBlocked => (Status::Fail, "no RTP reached the reflector: media is blocked on the way out".to_owned()),
+        StreamOutcome::DownstreamBlocked => (
+            Status::Fail,
+            "the reflector got the RTP and echoed it, but nothing came back: media is blocked on the way in".to_owned(),
+        ),
+        StreamOutcome::Inconclusive => (Status::Inconclusive, "the media test did not produce enough evidence".to_owned()),
+        _ => match worst {
+            Some(mos) if mos >= MOS_GOOD => (Status::Pass, format!("MOS {mos:.2} (G.711, worst direction)")),
+            Some(mos) if mos >= MOS_FAIR => (Status::Warn, format!("MOS {mos:.2}: some users would be dissatisfied")),
+            Some(mos) => (Status::Fail, format!("MOS {mos:.2}: poor voice quality")),
+            None => (Status::Inconclusive, "no quality score could be computed".to_owned()),
+        },
+    };
+    let mut evidence = Vec::new();
+    for stream in &report.streams {
+        if let Some(up) = &stream.upstream {
+            evidence.push(format!(
+                "stream {}: {}",
+                stream.index,
+                direction_line("upstream", up)
+            ));
+        }
+        if let Some(down) = &stream.downstream {
+            evidence.push(format!(
+                "stream {}: {}",
+                stream.index,
+                direction_line("downstream", down)
+            ));
+        }
+        if let Some(rtt) = stream.round_trip.rtt_p50_ms {
+            evidence.push(format!(
+                "stream {}: round trip p50 {rtt:.1} ms",
+                stream.index
+            ));
+        }
+    }
+    evidence.extend(report.evidence.iter().cloned());
+    let mut verdicts = vec![Verdict {
+        id: "media.quality".into(),
+        requirement: format!("{} call(s) of {} s, G.711, both directions: MOS ≥ {MOS_GOOD}", report.streams_requested, report.duration_ms / 1000),
+        why: "loss, jitter and delay decide what a caller hears (ITU-T G.107 E-model)".into(),
+        status,
+        observed,
+        evidence,
+        fix: (status == Status::Fail || status == Status::Warn).then(|| {
+            "find the lossy or congested link (Wi-Fi, an overloaded uplink); give voice priority (QoS / DSCP EF) on the router".to_owned()
+        }),
+        sources: Vec::new(),
+    }];
+    let bleached: Vec<String> = report
+        .streams
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.dscp.status,
+                DscpStatus::Bleached | DscpStatus::Remarked | DscpStatus::Mixed
+            )
+        })
+        .map(|s| {
+            format!(
+                "stream {}: sent DSCP {}, received {:?}",
+                s.index, s.dscp.requested, s.dscp.received
+            )
+        })
+        .collect();
+    if !bleached.is_empty() {
+        verdicts.push(Verdict {
+            id: "media.dscp".into(),
+            requirement: "the DSCP marking of voice (EF) survives the way out".into(),
+            why: "routers and ISPs prioritise voice by its DSCP mark; a cleared mark loses that priority".into(),
+            status: Status::Warn,
+            observed: "the voice packets' DSCP mark was changed on the way".into(),
+            evidence: bleached,
+            fix: Some("stop the router from clearing DSCP (\"trust DSCP\" / remove the re-marking rule); some ISPs clear it regardless".into()),
+            sources: Vec::new(),
+        });
+    }
+    verdicts
+}
+
+fn pattern_line(p: &PatternResult) -> String {
+    let bound = |v: Option<f64>| v.map_or("?".to_owned(), |v| format!("{v:.0} s"));
+    match p.outcome {
+        LifetimeOutcome::Expired => format!(
+            "{:?}: expired between {} and {}",
+            p.priming,
+            bound(p.lower_s),
+            bound(p.upper_s)
+        ),
+        LifetimeOutcome::LongerThanTested => {
+            format!("{:?}: alive after {}", p.priming, bound(p.lower_s))
+        }
+        LifetimeOutcome::Inconclusive => format!("{:?}: inconclusive", p.priming),
+    }
+}
+
+/// The binding lifetime against the profile's minimum, and the keepalive to configure.
+pub fn judge_lifetime(profile: &Profile, report: &LifetimeReport) -> Vec<Verdict> {
+    // Phones exchange SIP both ways, so the SIP-like priming is what they live with; the
+    // one-shot pattern (a single request) is the floor.
+    let pattern = |priming| report.patterns.iter().find(|p| p.priming == priming);
+    let decisive = pattern(Priming::SipLike).or(pattern(Priming::OneShot));
+    let evidence: Vec<String> = report
+        .patterns
+        .iter()
+        .map(pattern_line)
+        .chain([report.keepalive.explanation.clone()])
+        .collect();
+    let keepalive = report
+        .keepalive
+        .interval_s
+        .map(|s| format!("send keepalives at least every {s:.0} s"));
+    let (requirement, why, sources, min) = match &profile.nat.binding_lifetime {
+        Some(required) => (
+            format!("UDP bindings last at least {} s", required.min_seconds),
+            required.notes.clone().unwrap_or_default(),
+            required.sources.clone(),
+            f64::from(required.min_seconds),
+        ),
+        None => (
+            "UDP bindings outlive the phones' keepalives (RFC 4787 REQ-5: at least 120 s)"
+                .to_owned(),
+            String::new(),
+            Vec::new(),
+            120.0,
+        ),
+    };
+    let (status, observed) = match decisive {
+        None => (
+            Status::Inconclusive,
+            "no priming pattern gave a result".to_owned(),
+        ),
+        Some(p) => match (p.outcome, p.lower_s, p.upper_s) {
+            (LifetimeOutcome::Inconclusive, ..) => (Status::Inconclusive, pattern_line(p)),
+            (_, Some(lower), _) if lower >= min => (Status::Pass, pattern_line(p)),
+            (LifetimeOutcome::Expired, _, Some(upper)) if upper < min => {
+                (Status::Fail, pattern_line(p))
+            }
+            (LifetimeOutcome::LongerThanTested, ..) => (
+                Status::Inconclusive,
+                format!(
+                    "{} (the test stopped below {min:.0} s; use --lifetime full)",
+                    pattern_line(p)
+                ),
+            ),
+            _ => (
+                Status::Inconclusive,
+                format!("{} — the bracket contains {min:.0} s", pattern_line(p)),
+            ),
+        },
+    };
+    let mut verdicts = vec![Verdict {
+        id: "nat.binding-lifetime".into(),
+        requirement,
+        why,
+        status,
+        observed,
+        evidence,
+        fix: (status == Status::Fail).then(|| {
+            format!(
+                "raise the router's UDP timeout to at least {min:.0} s{}",
+                keepalive
+                    .as_ref()
+                    .map_or(String::new(), |k| format!(", or {k} from the phones"))
+            )
+        }),
+        sources,
+    }];
+    // The provider's own keepalive interval must fit inside the measured lifetime.
+    for configured in &profile.nat.keepalives {
+        let interval = f64::from(configured.interval_seconds);
+        let Some(lower) = decisive.and_then(|p| p.lower_s) else {
+            continue;
+        };
+        let expired_below = decisive.is_some_and(|p| {
+            p.outcome == LifetimeOutcome::Expired && p.upper_s.is_some_and(|u| u <= interval)
+        });
+        let status = if interval < lower {
+            Status::Pass
+        } else if expired_below {
+            Status::Fail
+        } else {
+            Status::Inconclusive
+        };
+        verdicts.push(Verdict {
+            id: format!("nat.keepalive-{}s", configured.interval_seconds),
+            requirement: format!(
+                "keepalives every {} s keep the binding open",
+                configured.interval_seconds
+            ),
+            why: String::new(),
+            status,
+            observed: decisive.map(pattern_line).unwrap_or_default(),
+            evidence: Vec::new(),
+            fix: (status == Status::Fail).then(|| {
+                keepalive
+                    .clone()
+                    .unwrap_or_else(|| "shorten the keepalive interval".into())
+            }),
+            sources: configured.sources.clone(),
+        });
+    }
+    verdicts
+}
+
+/// Without `--lifetime`, the requirement is named as untested rather than left out.
+pub fn lifetime_not_tested(profile: &Profile) -> Vec<Verdict> {
+    let Some(required) = &profile.nat.binding_lifetime else {
+        return Vec::new();
+    };
+    vec![Verdict {
+        id: "nat.binding-lifetime".into(),
+        requirement: format!("UDP bindings last at least {} s", required.min_seconds),
+        why: required.notes.clone().unwrap_or_default(),
+        status: Status::NotTested,
+        observed:
+            "not tested: add --lifetime quick (up to 3 min) or --lifetime full (up to 30 min)"
+                .into(),
+        evidence: Vec::new(),
+        fix: None,
+        sources: required.sources.clone(),
+    }]
+}
+
+/// Verdicts in reading order: the NAT, the path, the ALG, ports, media, lifetime.
+pub fn sort(verdicts: &mut [Verdict]) {
+    const ORDER: [&str; 8] = [
+        "nat.",
+        "sip-alg",
+        "ports.outbound",
+        "ports.",
+        "media.",
+        "nat.binding",
+        "nat.keepalive",
+        "",
+    ];
+    // The longest matching prefix decides ("nat.binding" before "nat.").
+    let rank = |id: &str| {
+        (0..ORDER.len())
+            .filter(|&i| id.starts_with(ORDER[i]))
+            .max_by_key(|&i| ORDER[i].len())
+            .unwrap_or(ORDER.len())
+    };
+    verdicts.sort_by_key(|v| rank(&v.id));
 }
 
 /// The overall status: the worst of all verdicts (fail > inconclusive > warn > pass).

@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::net::{SocketAddr, ToSocketAddrs};
 
 use serde_json::json;
+use sipwall_check::lifetime::Mode;
 use sipwall_check::run::{CheckOptions, Progress, run_check, run_stun_only};
 use sipwall_check::verdict::{Status, overall};
 
@@ -38,6 +39,13 @@ pub fn run(args: &CheckArgs) -> Result<Exit, CliError> {
         ports: true,
         alg: true,
         nat: true,
+        media_seconds: (args.media_seconds > 0).then_some(args.media_seconds),
+        media_streams: args.streams,
+        lifetime: match args.lifetime.as_str() {
+            "quick" => Some(Mode::Quick),
+            "full" => Some(Mode::Full),
+            _ => None,
+        },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -31,9 +31,9 @@ pub enum Command {
     /// Audit a firewall export against a profile (not available yet)
     Audit(NotYet),
     /// Test this network live against a sipwall reflector: ports, inbound forwards (more to come)
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Run the reflector that `sipwall check` talks to (STUN, SIP mirror, control channel)
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
 }
 
 /// Commands whose issue has not landed: they take any arguments and refuse with exit code 2.
@@ -116,6 +116,16 @@ pub struct CheckArgs {
     /// The reflector's control channel uses TLS (serve --control-tls)
     #[arg(long)]
     pub control_tls: bool,
+    /// Binding lifetime test: quick (idle times up to 3 min), full (up to 30 min) or off. It
+    /// takes about as long as the router keeps an idle UDP binding
+    #[arg(long, value_name = "MODE", default_value = "off", value_parser = ["quick", "full", "off"])]
+    pub lifetime: String,
+    /// Length of the media test (G.711 RTP both ways) in seconds; 0 skips it
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=110))]
+    pub media_seconds: u64,
+    /// Concurrent calls in the media test
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=8))]
+    pub streams: u32,
     /// Print JSON (schema sipwall.check, version 1) instead of the human summary
     #[arg(long)]
     pub json: bool,

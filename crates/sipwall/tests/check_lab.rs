@@ -437,3 +437,113 @@ fn our_client_agrees_with_coturns_against_coturn() {
         );
     }
 }
+
+/// Binding lifetime against the router's conntrack timeouts: a flow that saw one request and
+/// its answer lives `udp_timeout` s; one with traffic both ways for a while is "assured" and
+/// lives `udp_stream_timeout` s. Each measured bracket must contain the truth, within
+/// ±(1 s + 10 %) of it, and the whole test must end within 1.3 × the longest lifetime + 5 s
+/// (plus the check's own start).
+#[test]
+#[ignore = "lab: needs root and network namespaces"]
+fn binding_lifetime_is_measured_per_priming_pattern() {
+    const UNREPLIED: f64 = 12.0;
+    const ASSURED: f64 = 36.0;
+    let lab = Lab::builder()
+        .nat(Nat::PortPreserving)
+        .udp_timeout_secs(UNREPLIED as u32)
+        .udp_stream_timeout_secs(ASSURED as u32)
+        .build()
+        .expect("lab builds (root)");
+    let _server = serve(&lab);
+    let started = std::time::Instant::now();
+    let (_, json) = check(
+        &mut lab.client().command(env!("CARGO_BIN_EXE_sipwall")),
+        &["--lifetime", "quick", "--media-seconds", "0"],
+    );
+    let elapsed = started.elapsed().as_secs_f64();
+    let report = &json["check"]["lifetime"];
+    let pattern = |name: &str| {
+        report["patterns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["priming"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {report:#}"))
+            .clone()
+    };
+    for (name, truth) in [("one_shot", UNREPLIED), ("sip_like", ASSURED)] {
+        let p = pattern(name);
+        assert_eq!(p["outcome"], "expired", "{name}: {p:#}");
+        let (lower, upper) = (
+            p["lower_s"].as_f64().unwrap(),
+            p["upper_s"].as_f64().unwrap(),
+        );
+        let slack = 1.0 + 0.1 * truth;
+        assert!(
+            lower <= truth + slack && upper >= truth - slack,
+            "{name}: [{lower}, {upper}] vs {truth}"
+        );
+        assert!(
+            (lower + upper) / 2.0 - truth <= slack && truth - (lower + upper) / 2.0 <= slack,
+            "{name}: [{lower}, {upper}] vs {truth}"
+        );
+    }
+    assert!(elapsed <= 1.3 * ASSURED + 5.0 + 3.0, "took {elapsed:.1} s");
+    let keepalive = report["keepalive"]["interval_s"]
+        .as_f64()
+        .expect("a keepalive advice");
+    assert!(
+        keepalive < UNREPLIED,
+        "keepalive {keepalive} s must fit inside {UNREPLIED} s"
+    );
+    eprintln!(
+        "lifetime test: {elapsed:.1} s for a {ASSURED} s binding; one-shot {:#}, sip-like {:#}",
+        pattern("one_shot"),
+        pattern("sip_like")
+    );
+}
+
+/// Verdicts do not depend on luck: with 10 % random loss both ways every verdict but the
+/// media score is what it is without loss; with 30 % each is the same or inconclusive.
+#[test]
+#[ignore = "lab: needs root and network namespaces"]
+fn loss_never_changes_a_verdict_only_its_certainty() {
+    let statuses = |loss: u8| -> Vec<(String, String)> {
+        let lab = Lab::builder()
+            .nat(Nat::PortPreserving)
+            .sip_alg(AlgPort::udp(5060))
+            .loss_percent(loss)
+            .build()
+            .expect("lab builds (root)");
+        let _server = serve(&lab);
+        let (_, json) = check(
+            &mut lab.client().command(env!("CARGO_BIN_EXE_sipwall")),
+            &["--media-seconds", "0"],
+        );
+        json["check"]["verdicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                (
+                    v["id"].as_str().unwrap().to_owned(),
+                    v["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let clean = statuses(0);
+    assert!(clean.iter().all(|(_, s)| s != "inconclusive"), "{clean:?}");
+    for (loss, may_be_unsure) in [(10, false), (30, true)] {
+        let lossy = statuses(loss);
+        for (id, status) in &clean {
+            let got = lossy.iter().find(|(i, _)| i == id).map(|(_, s)| s.as_str());
+            let fine =
+                got == Some(status.as_str()) || (may_be_unsure && got == Some("inconclusive"));
+            assert!(
+                fine,
+                "{loss} % loss: {id} was {status} without loss, {got:?} with it\nclean: {clean:?}\nlossy: {lossy:?}"
+            );
+        }
+    }
+}

@@ -88,8 +88,13 @@ pub async fn run<M: Machine>(
         while let Some(transmit) = machine.poll_transmit(now) {
             match endpoints.get(&transmit.socket) {
                 Some(Endpoint::Udp(socket)) => {
-                    // A full send buffer drops the datagram, as a congested link would.
-                    let _ = socket.try_send_to(&transmit.payload, transmit.destination);
+                    // Wait for the socket to be writable: `try_send_to` on a socket tokio has
+                    // not yet seen writable returns WouldBlock, which silently lost every
+                    // first datagram of a fresh socket (found in the lab). Errors such as an
+                    // ICMP-refused destination are the network's answer, not ours to retry.
+                    let _ = socket
+                        .send_to(&transmit.payload, transmit.destination)
+                        .await;
                 }
                 Some(Endpoint::Stream(writer)) => {
                     let _ = writer.send(transmit.payload);

@@ -14,8 +14,11 @@
 //!
 //! **Answers are verified.** A reply is accepted only with a known transaction ID, on the
 //! socket that sent the request, from the address it had to come from (the destination, or
-//! the socket CHANGE-REQUEST names). RESPONSE-ORIGIN and OTHER-ADDRESS are compared with
-//! that source and the listed AA; mismatches become [`ServerIssue`]s. A reply from the wrong
+//! the socket CHANGE-REQUEST names). RESPONSE-ORIGIN is compared with that source, and the
+//! OTHER-ADDRESS of answers from PP with the listed AA; mismatches become [`ServerIssue`]s,
+//! and one about PP's OTHER-ADDRESS keeps filtering inconclusive. OTHER-ADDRESS from the
+//! other sockets is only noted ([`ServerIssue::OtherAddressNote`]): servers disagree on it
+//! (coturn) without being wrong about where they answer from. A reply from the wrong
 //! address is evidence, never an answer — a reflector that ignores CHANGE-REQUEST must not
 //! make a NAT look "full cone".
 //!
@@ -24,10 +27,12 @@
 //! the same socket's control was answered and the chance that the loss measured on the plain
 //! requests explains all the silence is at most [`MAX_SILENCE_ERROR`] (the silent
 //! transmissions are independent tries, so that chance is the loss estimate to the power of
-//! their number). Otherwise the silent probes (and any lost plain request) are sent again as
-//! new transactions in another round, up to [`MAX_ROUNDS`]; after that the verdict is
-//! inconclusive. Redundant copies make a round decisive: one positive copy is enough (an
-//! answer cannot be produced by loss), while "filtered" needs every copy silent.
+//! their number; when first transmissions and retransmissions are lost at clearly different
+//! rates, each kind is charged its own, see [`LossEstimate::split`]). Otherwise the silent
+//! probes (and any lost plain request) are sent again as new transactions in another round,
+//! up to [`MAX_ROUNDS`]; after that the verdict is inconclusive. Redundant copies make a
+//! round decisive: one positive copy is enough (an answer cannot be produced by loss), while
+//! "filtered" needs every copy silent.
 //!
 //! Requests carry no FINGERPRINT: a payload-rewriting ALG would invalidate it and turn itself
 //! into apparent loss, where without it the MAPPED / XOR-MAPPED comparison shows it. Replies
@@ -57,10 +62,10 @@ use sipwall_proto::stun::{
 };
 
 pub use report::{
-    Filtering, GenericAlg, Hairpin, LargePackets, LossEstimate, Mapping, MappingSample, NatReport,
-    PortPreservation, PortPurpose, PortResult, RejectedReply, RequirementCheck, RequirementStatus,
-    RewrittenAddress, ServerCoverage, ServerIssue, ServerRole, TopologyHint, TransactionEvidence,
-    TransactionOutcome,
+    Filtering, GenericAlg, Hairpin, LargePackets, LossCount, LossEstimate, Mapping, MappingSample,
+    NatReport, PortPreservation, PortPurpose, PortResult, RejectedReply, RequirementCheck,
+    RequirementStatus, RewrittenAddress, ServerCoverage, ServerIssue, ServerRole, TopologyHint,
+    TransactionEvidence, TransactionOutcome,
 };
 pub use transaction::{RandomTransactionIds, TransactionIds};
 
@@ -576,16 +581,16 @@ impl NatBehaviour {
                 steps.push(step);
             }
         }
-        let q = self.loss().upper_bound;
+        let rates = self.rates();
         for test in FilterTest::ALL {
-            if self.filter_silence(test, q).retry() {
+            if self.filter_silence(test, rates).retry() {
                 steps.extend(self.silent_copies(test));
             }
         }
-        if self.hairpin_silence(q).retry() {
+        if self.hairpin_silence(rates).retry() {
             steps.extend(self.silent_hairpin_probes());
         }
-        if self.config.options.padded_run && self.padded_silence(q).retry() {
+        if self.config.options.padded_run && self.padded_silence(rates).retry() {
             steps.extend((0..PADDED_COPIES).map(Step::Padded));
         }
         steps
@@ -736,8 +741,12 @@ impl NatBehaviour {
         }
     }
 
-    /// RESPONSE-ORIGIN must name the source; OTHER-ADDRESS must name the listed socket on
-    /// the other IP and port (RFC 5780 §6.1: AA for a request to PP, PA for one to AP, ...).
+    /// RESPONSE-ORIGIN must name the source. OTHER-ADDRESS in an answer from PP must name
+    /// the listed AA: that is what defines the alternate address, and a mismatch leaves
+    /// filtering inconclusive. Elsewhere it is compared with RFC 5780 §6.1 Table 1 for the
+    /// socket the request went to (PA for AP, PP for AA, ...), but servers read §7.4
+    /// differently (coturn 4.6 names the alternate IP with the other port from every
+    /// socket), so a difference there is only noted.
     fn check_server_fields(
         &mut self,
         from: SocketAddr,
@@ -762,15 +771,29 @@ impl NatBehaviour {
             return;
         };
         let advertised = response.other_address.map(canonical);
-        match (server.get(role.other()), advertised) {
-            (Some(listed), Some(advertised)) if listed != advertised => {
-                self.note_issue(ServerIssue::OtherAddressMismatch { listed, advertised });
+        let expected = server.get(role.other());
+        if from == server.pp {
+            match (expected, advertised) {
+                (Some(listed), Some(advertised)) if listed != advertised => {
+                    self.note_issue(ServerIssue::OtherAddressMismatch { listed, advertised });
+                }
+                (Some(listed), None) => {
+                    self.note_issue(ServerIssue::OtherAddressMissing { listed });
+                }
+                _ => {}
             }
-            (Some(listed), None) => self.note_issue(ServerIssue::OtherAddressMissing { listed }),
-            (None, Some(advertised)) => {
-                self.note_issue(ServerIssue::OtherAddressUnlisted { advertised });
-            }
-            _ => {}
+        } else if let Some(expected) = expected
+            && advertised != Some(expected)
+        {
+            self.note_issue(ServerIssue::OtherAddressNote {
+                role,
+                source: from,
+                expected,
+                advertised,
+            });
+        }
+        if let (None, Some(advertised)) = (expected, advertised) {
+            self.note_issue(ServerIssue::OtherAddressUnlisted { advertised });
         }
     }
 

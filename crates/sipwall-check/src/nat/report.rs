@@ -390,7 +390,33 @@ pub struct LossEstimate {
     pub observed: f64,
     /// The per-transmission failure rate used to read silence: the upper end of a one-sided
     /// 95 % Wilson score interval, so that a lucky streak on a few samples never makes
-    /// silence look more telling than it is (1.0 when nothing was measured).
+    /// silence look more telling than it is (1.0 when nothing was measured). Used for every
+    /// transmission unless [`LossEstimate::split`] is set.
+    pub upper_bound: f64,
+    /// The same count for the first transmission of each request only.
+    #[serde(default)]
+    pub first_transmissions: LossCount,
+    /// The same count for retransmissions only.
+    #[serde(default)]
+    pub retransmissions: LossCount,
+    /// First transmissions and retransmissions were lost at clearly different rates (one's
+    /// 95 % lower bound above the other's upper bound), so silence was read with each kind's
+    /// own upper bound instead of [`LossEstimate::upper_bound`]. Typical when the first
+    /// datagram of every request is lost and its retransmissions are not: a client that
+    /// could not send yet, ARP resolution, or a middlebox that drops the packet that sets up
+    /// a flow.
+    #[serde(default)]
+    pub split: bool,
+}
+
+/// Loss on one kind of transmission of the plain requests.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct LossCount {
+    /// Transmissions of this kind.
+    pub attempts: u32,
+    /// Those that got no answer.
+    pub unanswered: u32,
+    /// One-sided 95 % Wilson upper bound of the failure rate (1.0 without transmissions).
     pub upper_bound: f64,
 }
 
@@ -408,19 +434,35 @@ pub enum ServerIssue {
     },
     /// Replies carry no RESPONSE-ORIGIN: not an RFC 5780 server.
     OriginMissing,
-    /// OTHER-ADDRESS differs from the listed address of the socket on the other IP and
-    /// port (AA for a request to PP).
+    /// OTHER-ADDRESS in an answer from PP differs from the listed AA. PP's OTHER-ADDRESS is
+    /// what defines the alternate address (RFC 5780 §7.2), so silence from AA or PA then
+    /// says nothing: filtering stays inconclusive.
     OtherAddressMismatch {
         /// The address from the reflector's socket list.
         listed: SocketAddr,
         /// OTHER-ADDRESS.
         advertised: SocketAddr,
     },
-    /// The other IP and port were listed but replies carry no OTHER-ADDRESS (RFC 5780 §6:
-    /// the server has no alternate address).
+    /// AA was listed but answers from PP carry no OTHER-ADDRESS (RFC 5780 §6: the server
+    /// has no alternate address): filtering stays inconclusive.
     OtherAddressMissing {
         /// The address from the list.
         listed: SocketAddr,
+    },
+    /// Informational, never changes a verdict: an answer from PA, AP or AA (including one to
+    /// a CHANGE-REQUEST) carries another OTHER-ADDRESS than RFC 5780 §6.1 Table 1 gives for
+    /// the socket the request went to, or none. Servers read §7.4 differently: coturn 4.6
+    /// answers with the alternate IP and the other port whatever the socket (AP → AA, AA →
+    /// AP), and its own client classifies fine.
+    OtherAddressNote {
+        /// The socket the request was sent to.
+        role: ServerRole,
+        /// Where the answer came from.
+        source: SocketAddr,
+        /// The listed socket on the other IP and port of `role`.
+        expected: SocketAddr,
+        /// OTHER-ADDRESS (`None`: absent).
+        advertised: Option<SocketAddr>,
     },
     /// OTHER-ADDRESS is advertised but the reflector listed no such socket.
     OtherAddressUnlisted {
@@ -439,7 +481,8 @@ pub enum ServerIssue {
 
 impl ServerIssue {
     /// Whether the issue casts doubt on the reflector's alternate address, so that waiting
-    /// for a reply from it in vain says nothing about the NAT.
+    /// for a reply from it in vain says nothing about the NAT. Only what PP says counts
+    /// ([`ServerIssue::OtherAddressNote`] never does).
     pub(crate) fn doubts_alternate(&self) -> bool {
         matches!(
             self,
@@ -528,6 +571,11 @@ pub struct RejectedReply {
     pub reason: String,
 }
 
+/// The seed term for a public address behind a stateful firewall (no translation, but
+/// unsolicited inbound traffic is dropped).
+pub(crate) const NO_NAT_FIREWALL: &str =
+    "no NAT, stateful firewall (symmetric UDP firewall, RFC 3489)";
+
 /// The names for a measured behaviour: the RFC 3489 class and the words provider pages use.
 ///
 /// RFC 4787 §4.1 and §5 define the mapping and filtering behaviours and note how the RFC
@@ -535,6 +583,11 @@ pub struct RejectedReply {
 /// port-restricted cone = EIM + APDF, symmetric = a mapping that is not endpoint-independent
 /// (RFC 3489 only defined it with port-dependent filtering; providers use it for any such
 /// mapping). "Consistent NAT" in provider pages is EIM (RFC 4787 REQ-1).
+///
+/// Without NAT, RFC 3489 §10.1 says "Open Internet" only when unsolicited inbound traffic
+/// gets through (test II answered: EIF); when it does not, the host sits behind a stateful
+/// firewall, "Symmetric UDP Firewall", which [`NatType`] has no value for: no class then,
+/// and the seed terms say it in words.
 pub(crate) fn naming(
     nat_present: Option<bool>,
     mapping: &Mapping,
@@ -548,9 +601,14 @@ pub(crate) fn naming(
                 terms.push("open internet");
                 Some(NatType::Open)
             }
-            // RFC 3489 §5's name for a public address behind a filtering firewall.
+            // RFC 3489 §5 / §10.1's name for a public address behind a filtering firewall
+            // (its test II fails for ADF too).
             Filtering::Adf | Filtering::Apdf => {
-                terms.push("symmetric UDP firewall");
+                terms.extend([
+                    NO_NAT_FIREWALL,
+                    "stateful firewall",
+                    "symmetric UDP firewall",
+                ]);
                 None
             }
             Filtering::Inconclusive { .. } => None,

@@ -6,7 +6,7 @@ use std::time::Instant;
 use super::report::{naming, rfc4787_checks, topology_hints};
 use super::transaction::{Transaction, TxResult};
 use super::{
-    FilterTest, Filtering, GenericAlg, Hairpin, LargePackets, LossEstimate, MAX_ROUNDS,
+    FilterTest, Filtering, GenericAlg, Hairpin, LargePackets, LossCount, LossEstimate, MAX_ROUNDS,
     MAX_SILENCE_ERROR, Mapping, MappingSample, NatBehaviour, NatReport, PortPreservation,
     PortPurpose, PortResult, RewrittenAddress, ServerCoverage, ServerRole, Side, SocketUse, Step,
     TransactionEvidence, TransactionOutcome,
@@ -37,17 +37,77 @@ impl Silence {
 
     /// `Blocked` if the chance that loss alone made `silent_tries` independent tries fail
     /// (`chance`) is small enough, else open.
-    fn from_chance(chance: f64, silent_tries: u32, q: f64) -> Silence {
+    fn from_chance(chance: f64, silent_tries: u32, rates: Rates) -> Silence {
         if chance <= MAX_SILENCE_ERROR {
             Silence::Blocked
         } else {
             Silence::open(
                 format!(
-                    "{silent_tries} transmissions went unanswered, but with the loss seen (up to {:.0} % per request) the chance that loss alone did it is {chance:.1e}",
-                    q * 100.0
+                    "{silent_tries} transmissions went unanswered, but with the loss seen ({}) the chance that loss alone did it is {chance:.1e}",
+                    rates.describe()
                 ),
                 true,
             )
+        }
+    }
+}
+
+/// The per-transmission failure rates silence is read against (upper bounds of the loss on
+/// the plain requests): one for the first transmission of a request, one for each
+/// retransmission. Equal unless [`LossEstimate::split`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Rates {
+    pub first: f64,
+    pub retransmission: f64,
+}
+
+impl Rates {
+    pub(crate) fn uniform(q: f64) -> Rates {
+        Rates {
+            first: q,
+            retransmission: q,
+        }
+    }
+
+    /// The chance that loss alone made all `attempts` transmissions of one request fail.
+    pub(crate) fn request(self, attempts: u8) -> f64 {
+        match attempts {
+            0 => 1.0,
+            n => self.first * self.retransmission.powi(i32::from(n) - 1),
+        }
+    }
+
+    fn describe(self) -> String {
+        if self.first == self.retransmission {
+            format!("up to {:.0} % per transmission", self.first * 100.0)
+        } else {
+            format!(
+                "up to {:.0} % for first transmissions, {:.0} % for retransmissions",
+                self.first * 100.0,
+                self.retransmission * 100.0
+            )
+        }
+    }
+}
+
+/// The silence of some requests: the chance that loss alone explains it, and how many
+/// transmissions went unanswered.
+#[derive(Debug, Clone, Copy)]
+struct Silent {
+    chance: f64,
+    tries: u32,
+}
+
+impl Silent {
+    const NONE: Silent = Silent {
+        chance: 1.0,
+        tries: 0,
+    };
+
+    fn add(self, other: Silent) -> Silent {
+        Silent {
+            chance: self.chance * other.chance,
+            tries: self.tries + other.tries,
         }
     }
 }
@@ -56,12 +116,32 @@ impl NatBehaviour {
     /// Loss on the plain requests, every one of which should have been answered.
     pub(crate) fn loss(&self) -> LossEstimate {
         let (mut attempts, mut unanswered) = (0u32, 0u32);
+        let (mut first, mut retx) = ((0u32, 0u32), (0u32, 0u32));
         for tx in self.txs.iter().filter(|t| t.step.is_reference()) {
-            if let Some(failed) = tx.unanswered_attempts() {
+            if let Some(failed) = tx.unanswered_attempts()
+                && tx.attempts > 0
+            {
                 attempts += u32::from(tx.attempts);
                 unanswered += failed;
+                // The failures are the earliest transmissions (an answer is credited to the
+                // last one), so the first one failed if any did.
+                first.0 += 1;
+                first.1 += u32::from(failed > 0);
+                retx.0 += u32::from(tx.attempts) - 1;
+                retx.1 += failed.saturating_sub(1);
             }
         }
+        let count = |(attempts, unanswered): (u32, u32)| LossCount {
+            attempts,
+            unanswered,
+            upper_bound: wilson_upper_bound(unanswered, attempts),
+        };
+        let (first, retransmissions) = (count(first), count(retx));
+        // Two kinds of transmission lost at rates that cannot be one rate: the first
+        // datagram of a request meets something its retransmissions do not.
+        let differ = |a: LossCount, b: LossCount| {
+            wilson_lower_bound(a.unanswered, a.attempts) > b.upper_bound
+        };
         LossEstimate {
             attempts,
             unanswered,
@@ -71,23 +151,32 @@ impl NatBehaviour {
                 f64::from(unanswered) / f64::from(attempts)
             },
             upper_bound: wilson_upper_bound(unanswered, attempts),
+            first_transmissions: first,
+            retransmissions,
+            split: differ(first, retransmissions) || differ(retransmissions, first),
         }
     }
 
-    fn txs_of(&self, step: Step) -> impl Iterator<Item = &Transaction> {
-        self.txs.iter().filter(move |t| t.step == step)
+    /// The rates silence is read against.
+    pub(crate) fn rates(&self) -> Rates {
+        rates_of(&self.loss())
     }
 
     fn answered(&self, step: Step) -> bool {
         self.first_answer(step).is_some()
     }
 
-    /// Transmissions of `step` that ended in silence.
-    fn silent_attempts(&self, step: Step) -> u32 {
-        self.txs_of(step)
-            .filter(|t| t.is_lost())
-            .map(|t| u32::from(t.attempts))
-            .sum()
+    /// The transactions matching `pred` that ended in silence, read against `rates`.
+    fn silent(&self, pred: impl Fn(Step) -> bool, rates: Rates) -> Silent {
+        self.txs
+            .iter()
+            .filter(|t| pred(t.step) && t.is_lost())
+            .fold(Silent::NONE, |acc, t| {
+                acc.add(Silent {
+                    chance: rates.request(t.attempts),
+                    tries: u32::from(t.attempts),
+                })
+            })
     }
 
     fn first_error(&self, pred: impl Fn(Step) -> bool) -> Option<u16> {
@@ -109,7 +198,7 @@ impl NatBehaviour {
     }
 
     /// RFC 5780 §4.4 test II (EIF) or III (ADF) over all copies and rounds.
-    pub(crate) fn filter_silence(&self, test: FilterTest, q: f64) -> Silence {
+    pub(crate) fn filter_silence(&self, test: FilterTest, rates: Rates) -> Silence {
         let role = test.answers_from();
         if self.config.server.get(role).is_none() {
             return Silence::open(
@@ -149,11 +238,11 @@ impl NatBehaviour {
             );
         }
         // Only copies whose own control was answered have a path known to work.
-        let silent: u32 = (0..self.config.options.filtering_copies)
+        let silent = (0..self.config.options.filtering_copies)
             .filter(|&copy| self.answered(Step::FilterControl(test, copy)))
-            .map(|copy| self.silent_attempts(Step::FilterChange(test, copy)))
-            .sum();
-        if silent == 0 {
+            .map(|copy| self.silent(|s| s == Step::FilterChange(test, copy), rates))
+            .fold(Silent::NONE, Silent::add);
+        if silent.tries == 0 {
             return Silence::open(
                 format!(
                     "no {} socket had both an answered control and a silent CHANGE-REQUEST",
@@ -162,14 +251,14 @@ impl NatBehaviour {
                 true,
             );
         }
-        Silence::from_chance(q.powi(silent as i32), silent, q)
+        Silence::from_chance(silent.chance, silent.tries, rates)
     }
 
     /// Hairpin probes of all pairs. With endpoint-independent filtering every transmission
     /// is an independent try; otherwise a direction's probes can all be filtered while the
     /// other direction's are lost (its filter never opened), so only the weaker direction
     /// counts, twice.
-    pub(crate) fn hairpin_silence(&self, q: f64) -> Silence {
+    pub(crate) fn hairpin_silence(&self, rates: Rates) -> Silence {
         let probes = || {
             self.txs
                 .iter()
@@ -181,23 +270,25 @@ impl NatBehaviour {
         if let Some(rejected) = self.first_rejected(|s| matches!(s, Step::HairpinProbe(..))) {
             return Silence::open(rejected, false);
         }
-        let eif = self.filtering(q) == Filtering::Eif;
-        let (mut chance, mut tries, mut any) = (1.0f64, 0u32, false);
+        let eif = self.filtering(rates) == Filtering::Eif;
+        let (mut total, mut any) = (Silent::NONE, false);
         for pair in 0..super::HAIRPIN_PAIRS {
-            let a = self.silent_attempts(Step::HairpinProbe(pair, Side::A));
-            let b = self.silent_attempts(Step::HairpinProbe(pair, Side::B));
-            if a == 0 || b == 0 {
+            let a = self.silent(|s| s == Step::HairpinProbe(pair, Side::A), rates);
+            let b = self.silent(|s| s == Step::HairpinProbe(pair, Side::B), rates);
+            if a.tries == 0 || b.tries == 0 {
                 continue;
             }
             any = true;
-            let pair_chance = if eif {
-                tries += a + b;
-                q.powi((a + b) as i32)
+            total = total.add(if eif {
+                a.add(b)
             } else {
-                tries += a.min(b);
-                (2.0 * q.powi(a.min(b) as i32)).min(1.0)
-            };
-            chance *= pair_chance;
+                // The direction that loss explains more easily.
+                let weaker = if a.chance >= b.chance { a } else { b };
+                Silent {
+                    chance: (2.0 * weaker.chance).min(1.0),
+                    tries: weaker.tries,
+                }
+            });
         }
         if !any {
             return Silence::open(
@@ -205,11 +296,11 @@ impl NatBehaviour {
                 false,
             );
         }
-        Silence::from_chance(chance, tries, q)
+        Silence::from_chance(total.chance, total.tries, rates)
     }
 
     /// The padded requests against the small control from the same socket.
-    pub(crate) fn padded_silence(&self, q: f64) -> Silence {
+    pub(crate) fn padded_silence(&self, rates: Rates) -> Silence {
         let is_padded = |s: Step| matches!(s, Step::Padded(_));
         let arrived = |t: &Transaction| t.answer().is_some() || t.mangled_arrival.is_some();
         if self.txs.iter().any(|t| is_padded(t.step) && arrived(t)) {
@@ -227,22 +318,17 @@ impl NatBehaviour {
         if !self.answered(Step::PaddedControl) {
             return Silence::open("the small control request got no answer", true);
         }
-        let silent: u32 = self
-            .txs
-            .iter()
-            .filter(|t| is_padded(t.step) && t.is_lost())
-            .map(|t| u32::from(t.attempts))
-            .sum();
-        if silent == 0 {
+        let silent = self.silent(is_padded, rates);
+        if silent.tries == 0 {
             return Silence::open("no padded request was sent", false);
         }
-        Silence::from_chance(q.powi(silent as i32), silent, q)
+        Silence::from_chance(silent.chance, silent.tries, rates)
     }
 
-    pub(crate) fn filtering(&self, q: f64) -> Filtering {
+    pub(crate) fn filtering(&self, rates: Rates) -> Filtering {
         combine_filtering(
-            &self.filter_silence(FilterTest::Eif, q),
-            &self.filter_silence(FilterTest::Adf, q),
+            &self.filter_silence(FilterTest::Eif, rates),
+            &self.filter_silence(FilterTest::Adf, rates),
         )
     }
 
@@ -360,7 +446,7 @@ impl NatBehaviour {
         }
     }
 
-    fn hairpin(&self, q: f64, mapping: &Mapping, filtering: &Filtering) -> Hairpin {
+    fn hairpin(&self, rates: Rates, mapping: &Mapping, filtering: &Filtering) -> Hairpin {
         if self.nat_present() == Some(false) {
             return Hairpin::NotApplicable {
                 reason: "no NAT: the probes went straight to the other socket".into(),
@@ -369,7 +455,7 @@ impl NatBehaviour {
         if let Some(hairpin) = self.hairpin_received() {
             return hairpin;
         }
-        match self.hairpin_silence(q) {
+        match self.hairpin_silence(rates) {
             // `hairpin_received` reports every received probe; nothing else passes.
             Silence::Passed => Hairpin::Inconclusive {
                 reason: "a probe passed without a recorded source".into(),
@@ -405,7 +491,7 @@ impl NatBehaviour {
         })
     }
 
-    fn large_packets(&self, q: f64) -> LargePackets {
+    fn large_packets(&self, rates: Rates) -> LargePackets {
         if !self.config.options.padded_run {
             return LargePackets::NotTested {
                 reason: "the padded run is switched off".into(),
@@ -417,7 +503,7 @@ impl NatBehaviour {
                 .filter(|t| matches!(t.step, Step::Padded(_)))
         };
         let request_bytes = padded().map(|t| t.request.len()).max().unwrap_or(0);
-        match self.padded_silence(q) {
+        match self.padded_silence(rates) {
             Silence::Passed => LargePackets::Passed {
                 request_bytes,
                 response_bytes: padded()
@@ -501,13 +587,13 @@ impl NatBehaviour {
 
     pub(crate) fn build_report(&self, finished: Instant) -> NatReport {
         let loss = self.loss();
-        let q = loss.upper_bound;
+        let rates = rates_of(&loss);
         let samples = self.mapping_samples();
         let mapping = self.mapping(&samples);
-        let filtering = self.filtering(q);
+        let filtering = self.filtering(rates);
         let nat_present = self.nat_present();
         let public_address = self.public_address();
-        let hairpin = self.hairpin(q, &mapping, &filtering);
+        let hairpin = self.hairpin(rates, &mapping, &filtering);
         let (classic_type, seed_terms) = naming(nat_present, &mapping, &filtering);
         let elapsed = self
             .started
@@ -529,7 +615,7 @@ impl NatBehaviour {
             port_preservation: self.port_preservation(),
             hairpin,
             generic_alg: self.generic_alg(),
-            large_packets: self.large_packets(q),
+            large_packets: self.large_packets(rates),
             classic_type,
             seed_terms,
             server_issues: self.issues.clone(),
@@ -542,19 +628,45 @@ impl NatBehaviour {
     }
 }
 
+/// The rates a loss estimate implies: its own upper bound for every transmission, or one per
+/// kind when the kinds differ ([`LossEstimate::split`]).
+pub(crate) fn rates_of(loss: &LossEstimate) -> Rates {
+    if loss.split {
+        Rates {
+            first: loss.first_transmissions.upper_bound,
+            retransmission: loss.retransmissions.upper_bound,
+        }
+    } else {
+        Rates::uniform(loss.upper_bound)
+    }
+}
+
 /// One-sided 95 % Wilson score upper bound of a failure rate seen `failures` times in
 /// `trials`; 1.0 without trials.
 pub(crate) fn wilson_upper_bound(failures: u32, trials: u32) -> f64 {
+    wilson_bounds(failures, trials).1
+}
+
+/// One-sided 95 % Wilson score lower bound; 0.0 without trials.
+pub(crate) fn wilson_lower_bound(failures: u32, trials: u32) -> f64 {
+    wilson_bounds(failures, trials).0
+}
+
+fn wilson_bounds(failures: u32, trials: u32) -> (f64, f64) {
     const Z: f64 = 1.645;
     if trials == 0 {
-        return 1.0;
+        return (0.0, 1.0);
     }
     let n = f64::from(trials);
     let p = f64::from(failures) / n;
     let z2 = Z * Z;
     let centre = p + z2 / (2.0 * n);
     let margin = Z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
-    ((centre + margin) / (1.0 + z2 / n)).min(1.0)
+    let scale = 1.0 + z2 / n;
+    (
+        ((centre - margin) / scale).max(0.0),
+        ((centre + margin) / scale).min(1.0),
+    )
 }
 
 fn outcome(tx: &Transaction) -> TransactionOutcome {

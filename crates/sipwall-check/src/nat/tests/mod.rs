@@ -9,11 +9,16 @@ use std::time::Duration;
 use proptest::prelude::*;
 use sipwall_profile::NatType;
 
-use super::report::{naming, topology_hints};
+use super::report::{NO_NAT_FIREWALL, naming, topology_hints};
 use super::transaction::Rto;
-use super::verdicts::{Silence, classify_mapping, combine_filtering};
+use super::verdicts::{
+    Silence, classify_mapping, combine_filtering, wilson_lower_bound, wilson_upper_bound,
+};
 use super::*;
-use sim::{CountingIds, Filter, LOCAL_IP, Map, Net, PUBLIC_IP, Policy, Server, server_addresses};
+use sim::{
+    CountingIds, Filter, LOCAL_IP, Map, Net, OtherAddress, PUBLIC_IP, Policy, Server,
+    server_addresses,
+};
 
 fn machine(server: ServerAddresses, local: IpAddr) -> NatBehaviour {
     NatBehaviour::with_ids(NatConfig::new(server, local), Box::new(CountingIds(0)))
@@ -684,4 +689,231 @@ proptest! {
         }
         prop_assert!(m.report().is_none());
     }
+}
+
+/// What a no-NAT run must say whatever the firewall does: no NAT everywhere a consumer looks.
+fn assert_no_nat(r: &NatReport, f: Filter) {
+    assert_eq!(r.nat_present, Some(false));
+    assert_eq!(r.filtering, expected_filtering(f), "{f:?}");
+    assert_eq!(
+        r.mapping,
+        Mapping::Eim,
+        "{f:?}: no translation is endpoint-independent"
+    );
+    assert_eq!(r.seed_terms.first().map(String::as_str), Some("no NAT"));
+    assert!(r.topology.contains(&TopologyHint::NoNat));
+    assert!(
+        matches!(r.hairpin, Hairpin::NotApplicable { .. }),
+        "{:?}",
+        r.hairpin
+    );
+    assert!(
+        r.rfc4787
+            .iter()
+            .all(|c| c.status == RequirementStatus::NotApplicable)
+    );
+    assert_eq!(port_kinds(r), ["preserved", "preserved"]);
+    match f {
+        Filter::Eif => {
+            assert_eq!(r.classic_type, Some(NatType::Open));
+            assert!(r.seed_terms.iter().any(|t| t == "open internet"));
+        }
+        Filter::Adf | Filter::Apdf => {
+            // RFC 3489 §10.1: "Symmetric UDP Firewall", which NatType cannot say.
+            assert_eq!(r.classic_type, None);
+            assert!(
+                r.seed_terms.iter().any(|t| t == NO_NAT_FIREWALL),
+                "{:?}",
+                r.seed_terms
+            );
+            assert!(!r.seed_terms.iter().any(|t| t == "open internet"));
+        }
+    }
+}
+
+/// The lab's "no NAT, stateful firewall" router (forward policy drop, `ct state
+/// established,related accept`, LAN→WAN accept) and a plain router: one round, no loss
+/// counted (the hairpin probes go host to host and are received, the CHANGE-REQUEST answers
+/// the firewall drops are not plain requests), named per RFC 3489 §10.1.
+#[test]
+fn no_nat_with_or_without_a_stateful_firewall_takes_one_round() {
+    for f in FILTERS {
+        let r = run(Policy::no_nat(f), 1);
+        assert_no_nat(&r, f);
+        assert_eq!(r.rounds, 1, "{f:?}");
+        assert_eq!((r.loss.attempts, r.loss.unanswered), (19, 0), "{f:?}");
+        assert!(!r.loss.split);
+        assert!(r.server_issues.is_empty(), "{:?}", r.server_issues);
+        let limit = if f == Filter::Eif { 150 } else { 600 };
+        assert!(r.elapsed_ms <= limit, "{f:?}: {} ms", r.elapsed_ms);
+    }
+}
+
+#[test]
+fn no_nat_firewall_verdicts_survive_ten_percent_loss() {
+    for f in FILTERS {
+        for seed in 1..41 {
+            let mut p = Policy::no_nat(f);
+            p.loss = 0.10;
+            let r = run(p, seed);
+            assert_eq!(r.nat_present, Some(false), "seed {seed}");
+            assert_eq!(r.filtering, expected_filtering(f), "{f:?} seed {seed}");
+        }
+    }
+}
+
+/// What the namespace lab showed (no NAT: rounds 3, 2.7 s, loss 19 of 38 with every plain
+/// request answered): the first transmission of every request of the first burst never left
+/// the host, every retransmission was answered. That is no reason to doubt the silence of
+/// the probes, whose retransmissions were sent as well.
+#[test]
+fn a_lost_first_burst_costs_no_extra_round() {
+    let mut policies: Vec<Policy> = FILTERS.into_iter().map(Policy::no_nat).collect();
+    policies.extend(all_policies());
+    for mut p in policies {
+        p.cold_sockets = true;
+        let r = run(p.clone(), 1);
+        if p.nat {
+            if let Err(wrong) = check(&p, &r, true) {
+                panic!("{p:?}: {wrong:?}");
+            }
+        } else {
+            assert_no_nat(&r, p.filtering);
+        }
+        assert_eq!(r.rounds, 1, "{p:?}: {:?}", r.loss);
+        let loss = r.loss;
+        assert_eq!((loss.attempts, loss.unanswered), (38, 19), "{loss:?}");
+        assert_eq!(loss.first_transmissions.attempts, 19);
+        assert_eq!(loss.first_transmissions.unanswered, 19);
+        assert_eq!(loss.retransmissions.unanswered, 0);
+        assert!(loss.split, "{loss:?}");
+        // Three transmissions at the initial 300 ms RTO (no RTT sample survives Karn's rule),
+        // plus the hairpin probes started once the retransmitted learns were answered.
+        assert!(r.elapsed_ms <= 1300, "{p:?}: {} ms", r.elapsed_ms);
+    }
+}
+
+/// Without a lost burst, random loss must not pass for it: the pooled rate is used.
+#[test]
+fn loss_is_split_by_transmission_only_when_the_kinds_differ() {
+    assert!(wilson_lower_bound(19, 19) > wilson_upper_bound(0, 19));
+    assert_eq!(wilson_lower_bound(0, 19), 0.0);
+    assert_eq!(wilson_lower_bound(3, 0), 0.0);
+    let mut split = 0;
+    for seed in 1..41 {
+        let mut p = Policy::nat(Map::Eim, Filter::Apdf);
+        p.loss = 0.10;
+        split += usize::from(run(p, seed).loss.split);
+    }
+    assert!(split <= 2, "{split} of 40 runs split a uniform 10 % loss");
+}
+
+/// coturn 4.6 answers OTHER-ADDRESS B:3479 from AP and B:3478 from AA where RFC 5780 §6.1
+/// has PA and PP. Its PP answer names AA, so the alternate is what the list says: every
+/// verdict stands, and the two differences are notes.
+#[test]
+fn coturn_other_address_is_noted_and_every_verdict_stands() {
+    let listed = server_addresses();
+    for p in all_policies() {
+        let r = run_with(p.clone(), Server::coturn(), listed, 1);
+        if let Err(wrong) = check(&p, &r, true) {
+            panic!("{p:?}: {wrong:?}; issues {:?}", r.server_issues);
+        }
+        assert_eq!(r.rounds, 1);
+        let mut notes: Vec<(ServerRole, SocketAddr, Option<SocketAddr>)> = r
+            .server_issues
+            .iter()
+            .map(|i| match i {
+                ServerIssue::OtherAddressNote {
+                    role,
+                    expected,
+                    advertised,
+                    ..
+                } => (*role, *expected, *advertised),
+                other => panic!("{p:?}: only notes expected, got {other:?}"),
+            })
+            .collect();
+        notes.sort_by_key(|n| n.0.name());
+        assert_eq!(
+            notes,
+            [
+                (ServerRole::Aa, listed.pp, Some(listed.ap.unwrap())),
+                (ServerRole::Ap, listed.pa.unwrap(), Some(listed.aa.unwrap())),
+            ],
+            "{p:?}"
+        );
+    }
+}
+
+/// Answers to CHANGE-REQUEST whose OTHER-ADDRESS follows the socket they are sent from: a
+/// note, and ADF is still ADF (it used to read "EIF or ADF": the note doubted the alternate).
+#[test]
+fn change_request_answers_may_name_the_other_address_of_their_own_socket() {
+    let mut server = Server::full();
+    server.other_address = OtherAddress::FromSender;
+    for f in FILTERS {
+        let p = Policy::nat(Map::Eim, f);
+        let r = run_with(p.clone(), server.clone(), server_addresses(), 1);
+        check(&p, &r, true).unwrap_or_else(|w| panic!("{f:?}: {w:?}"));
+        assert!(
+            r.server_issues
+                .iter()
+                .all(|i| matches!(i, ServerIssue::OtherAddressNote { .. })),
+            "{:?}",
+            r.server_issues
+        );
+        assert_eq!(r.server_issues.is_empty(), f == Filter::Apdf, "{f:?}");
+    }
+}
+
+/// PP's OTHER-ADDRESS still decides: when it is not the listed AA, filtering read from
+/// silence stays inconclusive even though the other sockets only give notes.
+#[test]
+fn other_address_from_pp_still_has_to_match_the_listed_alternate() {
+    let mut listed = server_addresses();
+    listed.aa = Some("198.51.100.12:3479".parse().unwrap());
+    for server in [Server::full(), Server::coturn()] {
+        let r = run_with(Policy::nat(Map::Eim, Filter::Apdf), server, listed, 1);
+        assert!(
+            r.server_issues
+                .contains(&ServerIssue::OtherAddressMismatch {
+                    listed: listed.aa.unwrap(),
+                    advertised: server_addresses().aa.unwrap(),
+                }),
+            "{:?}",
+            r.server_issues
+        );
+        assert!(
+            matches!(r.filtering, Filtering::Inconclusive { .. }),
+            "{:?}",
+            r.filtering
+        );
+    }
+}
+
+#[test]
+fn report_json_only_grows() {
+    let mut p = Policy::no_nat(Filter::Apdf);
+    p.cold_sockets = true;
+    let r = run_with(p, Server::coturn(), server_addresses(), 1);
+    let mut v = serde_json::to_value(&r).unwrap();
+    assert_eq!(v["loss"]["split"], true);
+    assert_eq!(v["loss"]["first_transmissions"]["unanswered"], 19);
+    assert_eq!(v["classic_type"], serde_json::Value::Null);
+    assert_eq!(v["seed_terms"][0], "no NAT");
+    let note = v["server_issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["issue"] == "other_address_note")
+        .expect("a note");
+    assert!(note["role"].is_string() && note["expected"].is_string());
+    // A report written before these fields existed still reads.
+    let loss = v["loss"].as_object_mut().unwrap();
+    for key in ["first_transmissions", "retransmissions", "split"] {
+        loss.remove(key);
+    }
+    let back: NatReport = serde_json::from_value(v).unwrap();
+    assert!(!back.loss.split);
+    assert_eq!(back.loss.attempts, r.loss.attempts);
 }

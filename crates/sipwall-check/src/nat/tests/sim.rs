@@ -5,7 +5,10 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use sipwall_proto::stun::{Outcome, ResponderConfig, SocketRole, Transport, respond};
+use sipwall_proto::stun::{
+    Attribute, Message, MessageEncoder, Outcome, ResponderConfig, SocketRole, Transport, attr,
+    respond,
+};
 
 use crate::nat::{NatBehaviour, NatReport, ServerAddresses, TransactionIds};
 use crate::sansio::{Machine, SocketId, Transmit};
@@ -49,7 +52,9 @@ pub enum Filter {
 /// The NAT's behaviour and the path's faults.
 #[derive(Debug, Clone)]
 pub struct Policy {
-    /// `false`: the host has a public address and nothing filters.
+    /// `false`: the host has a public address and the router only filters, with
+    /// `filtering` (a stateful firewall: `ct state established,related accept`; `Eif` lets
+    /// everything in, like no firewall at all). `mapping` is then meaningless.
     pub nat: bool,
     pub mapping: Map,
     pub filtering: Filter,
@@ -61,9 +66,23 @@ pub struct Policy {
     pub loss: f64,
     /// Rewrite the public IP inside inbound payloads to the inside IP (a generic ALG).
     pub alg: bool,
+    /// The host drops every datagram sent before its sockets were first polled, i.e. the
+    /// whole first burst of a run. What sipwall's driver did in the namespace lab: tokio's
+    /// `try_send_to` on a freshly registered socket fails with WouldBlock until the reactor
+    /// has seen it writable, and the datagram was dropped; also what an ARP queue or a
+    /// router that drops the packet creating a flow does to the first burst.
+    pub cold_sockets: bool,
 }
 
 impl Policy {
+    /// No NAT: the host has a public address, behind a firewall filtering with `filtering`.
+    pub fn no_nat(filtering: Filter) -> Policy {
+        Policy {
+            nat: false,
+            ..Policy::nat(Map::Eim, filtering)
+        }
+    }
+
     pub fn nat(mapping: Map, filtering: Filter) -> Policy {
         Policy {
             nat: true,
@@ -74,14 +93,33 @@ impl Policy {
             max_ip_packet: None,
             loss: 0.0,
             alg: false,
+            cold_sockets: false,
         }
     }
+}
+
+/// What a reflector writes in OTHER-ADDRESS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtherAddress {
+    /// RFC 5780 §6.1 Table 1, relative to the socket the request arrived on (our responder).
+    Rfc5780,
+    /// coturn 4.6.1 (`turnserver --listening-ip A --listening-ip B --listening-port 3478
+    /// --alt-listening-port 3479`), as measured in the namespace lab: the alternate IP and
+    /// the other port, whatever the socket: PP → B:3479, PA → B:3478, AP → B:3479 (RFC: PA),
+    /// AA → B:3478 (RFC: PP). CHANGE-REQUEST answers carry the value of the socket the
+    /// request arrived on.
+    Coturn,
+    /// Relative to the socket the reply is sent from (another reading of §7.4): differs from
+    /// RFC 5780 only in CHANGE-REQUEST answers (from AA: PP; from PA: AP).
+    FromSender,
 }
 
 /// The reflector: the real responder, plus ways to misbehave.
 #[derive(Debug, Clone)]
 pub struct Server {
     pub config: ResponderConfig,
+    /// How OTHER-ADDRESS is written.
+    pub other_address: OtherAddress,
     /// Answer CHANGE-REQUEST from the socket the request arrived on (a reflector behind a
     /// NAT that rewrites its source, or one that does not implement RFC 5780).
     pub ignore_change: bool,
@@ -95,6 +133,7 @@ impl Server {
         config.alternate = Some(addr(ALTERNATE_IP, 3479));
         Server {
             config,
+            other_address: OtherAddress::Rfc5780,
             ignore_change: false,
             spoof_from: None,
         }
@@ -103,8 +142,35 @@ impl Server {
     pub fn one_address() -> Server {
         Server {
             config: ResponderConfig::new(addr(PRIMARY_IP, 3478)),
+            other_address: OtherAddress::Rfc5780,
             ignore_change: false,
             spoof_from: None,
+        }
+    }
+
+    /// Four sockets, OTHER-ADDRESS written like coturn 4.6.
+    pub fn coturn() -> Server {
+        Server {
+            other_address: OtherAddress::Coturn,
+            ..Server::full()
+        }
+    }
+
+    /// The OTHER-ADDRESS this server writes for a request that arrived on `received_on` and
+    /// is answered from `sent_from`; `None` to leave the responder's value.
+    fn other_address(&self, received_on: SocketRole, sent_from: SocketRole) -> Option<SocketAddr> {
+        let alternate = self.config.alternate?;
+        match self.other_address {
+            OtherAddress::Rfc5780 => None,
+            OtherAddress::Coturn => {
+                let port = if received_on.alternate_port() {
+                    self.config.primary.port()
+                } else {
+                    alternate.port()
+                };
+                Some(SocketAddr::new(alternate.ip(), port))
+            }
+            OtherAddress::FromSender => self.config.advertised_address(sent_from.other()),
         }
     }
 
@@ -263,12 +329,16 @@ impl Net {
         let Some(&(_, local)) = self.sockets.iter().find(|(id, _)| *id == t.socket) else {
             return;
         };
-        if self.dropped(t.payload.len()) {
+        if self.dropped(t.payload.len()) || (self.policy.cold_sockets && self.now == self.start) {
             return;
         }
+        let on_host = t.destination.ip() == IpAddr::V4(self.local_ip()) && !self.policy.nat;
         let source = if self.policy.nat {
             addr(PUBLIC_IP, self.outbound_mapping(local, t.destination))
         } else {
+            if !on_host {
+                self.firewall_flow(local, t.destination);
+            }
             local
         };
         let inbound = Event::Inbound {
@@ -276,7 +346,7 @@ impl Net {
             from: source,
             payload: t.payload,
         };
-        if t.destination.ip() == IpAddr::V4(self.local_ip()) && !self.policy.nat {
+        if on_host {
             self.schedule(HAIRPIN_DELAY, inbound);
         } else if t.destination.ip() == IpAddr::V4(PUBLIC_IP) {
             if self.policy.hairpin {
@@ -319,6 +389,32 @@ impl Net {
             sent_to: vec![destination],
         });
         public_port
+    }
+
+    /// Without NAT: the flow the router's connection tracking records for an outbound
+    /// datagram (kept as a mapping that translates nothing).
+    fn firewall_flow(&mut self, internal: SocketAddr, destination: SocketAddr) {
+        if let Some(m) = self.mappings.iter_mut().find(|m| m.internal == internal) {
+            if !m.sent_to.contains(&destination) {
+                m.sent_to.push(destination);
+            }
+            return;
+        }
+        self.mappings.push(NatMapping {
+            internal,
+            key: None,
+            public_port: internal.port(),
+            sent_to: vec![destination],
+        });
+    }
+
+    /// Whether the router lets a datagram from `from` in to the mapping `m`.
+    fn admits(&self, m: &NatMapping, from: SocketAddr) -> bool {
+        match self.policy.filtering {
+            Filter::Eif => true,
+            Filter::Adf => m.sent_to.iter().any(|d| d.ip() == from.ip()),
+            Filter::Apdf => m.sent_to.contains(&from),
+        }
     }
 
     pub fn next_event(&self) -> Option<Instant> {
@@ -374,6 +470,9 @@ impl Net {
         let Some(source) = self.server.config.advertised_address(send_role) else {
             return;
         };
+        if let Some(other) = self.server.other_address(role, send_role) {
+            out = with_other_address(&out, other);
+        }
         if let Some(spoof) = self.server.spoof_from {
             let early = WAN_DELAY - Duration::from_millis(5);
             self.schedule(
@@ -404,16 +503,19 @@ impl Net {
                 return None;
             }
             let m = self.mappings.iter().find(|m| m.public_port == to.port())?;
-            let allowed = match self.policy.filtering {
-                Filter::Eif => true,
-                Filter::Adf => m.sent_to.iter().any(|d| d.ip() == from.ip()),
-                Filter::Apdf => m.sent_to.contains(&from),
-            };
-            if !allowed {
+            if !self.admits(m, from) {
                 return None;
             }
             m.internal
+        } else if from.ip() == IpAddr::V4(self.local_ip()) || self.policy.filtering == Filter::Eif {
+            // From this host to itself (never crosses the router), or nothing filters.
+            to
         } else {
+            // A stateful firewall: only what answers a flow the host opened.
+            let m = self.mappings.iter().find(|m| m.internal == to)?;
+            if !self.admits(m, from) {
+                return None;
+            }
             to
         };
         let socket = self.sockets.iter().find(|(_, a)| *a == internal)?.0;
@@ -428,6 +530,33 @@ impl Net {
             payload,
         })
     }
+}
+
+/// `reply` re-encoded with OTHER-ADDRESS (if it has one) set to `other`, FINGERPRINT
+/// recomputed.
+fn with_other_address(reply: &[u8], other: SocketAddr) -> Vec<u8> {
+    let Ok(message) = Message::parse(reply) else {
+        return reply.to_vec();
+    };
+    let mut out = Vec::new();
+    let mut enc = MessageEncoder::new(&mut out, message.message_type(), message.transaction_id());
+    let mut fingerprint = false;
+    for a in message.attributes() {
+        let added = match a.typ {
+            attr::FINGERPRINT => {
+                fingerprint = true;
+                Ok(())
+            }
+            attr::OTHER_ADDRESS => enc.add(&Attribute::OtherAddress(other)),
+            typ => enc.add_raw(typ, a.value),
+        };
+        added.expect("re-encoding a reply the responder encoded");
+    }
+    if fingerprint {
+        enc.add_fingerprint().expect("room for FINGERPRINT");
+    }
+    enc.finish();
+    out
 }
 
 /// What a naive generic ALG does: every copy of the public IP becomes the inside IP.
