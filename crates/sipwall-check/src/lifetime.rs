@@ -10,6 +10,21 @@
 //! still there. The search stops as soon as the evidence brackets the lifetime (`decide`):
 //! total time ≈ 1.16 × the lifetime (1.22 × on a lossy path) + priming + one grace period.
 //!
+//! **The end of the test.** The report comes the moment every pattern has its verdict;
+//! callbacks still planned on the reflector are not waited for (the control session ends with
+//! the check). The inbound-keepalive pattern only has to show whether inbound traffic keeps a
+//! binding: where it does (Linux conntrack refreshes on every packet), its sockets never
+//! expire, and waiting for the top of the grid cost 4–5 × the lifetime. So once the one-shot
+//! and SIP-like patterns have both expired, a socket of the series reached by a callback that
+//! was not its first (it lived on inbound traffic for at least one keepalive interval) after
+//! more than 1.2 × the larger of their upper bounds, and at least 5 s beyond it, ends the
+//! pattern: `longer_than_tested` with `kept_alive_by_inbound`, `lower_s` the longest idle
+//! time survived — "kept alive by inbound traffic", not "never expires". If either pattern did
+//! not expire (or is not tested), nothing bounds the NAT's own timers and the series runs to
+//! the top of the grid as before. A socket of the series that expired before its first
+//! callback (it missed while another socket was reached later) measured the one-shot
+//! lifetime; it is left out of the series' verdict and is no loss.
+//!
 //! **Never inferring from silence** (DESIGN §2.3):
 //! - a probe is *missed* only once its `callback_sent` event arrived and the datagram did not
 //!   within a grace of max(1 s, 2 × the worst exchange round trip) — the event and the datagram
@@ -82,6 +97,12 @@ const KEY_HISTORY: usize = 8;
 /// RFC 5626 §4.4.2: UDP keepalives "between 24 and 29 seconds".
 const RFC5626_MIN: f64 = 24.0;
 const RFC5626_MAX: f64 = 29.0;
+/// The inbound series' early stop: a socket living on callbacks alone must outlast the longest
+/// lifetime measured without inbound traffic by this factor, and by at least
+/// `KEPT_ALIVE_MARGIN` (one step of the three-phase series; well above the ~one round trip of
+/// timing error of either measurement).
+const KEPT_ALIVE_FACTOR: f64 = 1.2;
+const KEPT_ALIVE_MARGIN: Duration = Duration::from_secs(5);
 /// A keepalive at 80 % of the shortest measured lifetime leaves room for a lost keepalive's
 /// retry and the measurement's own uncertainty.
 const KEEPALIVE_FRACTION: f64 = 0.8;
@@ -195,6 +216,8 @@ struct Probe {
     group: Group,
     socket: usize,
     planned: Duration,
+    /// Its position in its request (1 = the first callback of the series).
+    sequence: u32,
     sent_at: Option<Instant>,
     received_at: Option<Instant>,
     deadline: Option<Instant>,
@@ -323,6 +346,7 @@ impl LifetimeTest {
                     group,
                     socket,
                     planned: offset + every * j,
+                    sequence: j + 1,
                     sent_at: None,
                     received_at: None,
                     deadline: None,
@@ -681,10 +705,112 @@ impl LifetimeTest {
             .iter()
             .any(|p| p.group == Group::Control && p.state == ProbeState::Missed);
         controls_lost
-            || self.patterns.iter().any(|(_, order, _)| {
-                let views: Vec<ProbeView> = order.iter().map(|&p| self.view(p)).collect();
-                decide::losses(&views) > 0
+            || self
+                .patterns
+                .iter()
+                .any(|(priming, order, _)| self.losses(*priming, order) > 0)
+    }
+
+    /// Callbacks lost on a live binding. A one-socket-per-idle-time pattern samples one timer
+    /// with all its sockets, so any miss below its longest hit was a loss. An inbound series
+    /// is one binding per socket, and its sockets may legitimately differ (one that expired
+    /// before its first callback next to one the callbacks keep alive): only a miss followed
+    /// by a hit *on the same socket* was a loss.
+    fn losses(&self, priming: Priming, order: &[usize]) -> usize {
+        if priming != Priming::InboundKeepalive {
+            let views: Vec<ProbeView> = order.iter().map(|&p| self.view(p)).collect();
+            return decide::losses(&views);
+        }
+        let mut sockets: Vec<usize> = order.iter().map(|&p| self.probes[p].socket).collect();
+        sockets.sort_unstable();
+        sockets.dedup();
+        sockets
+            .into_iter()
+            .map(|s| {
+                let views: Vec<ProbeView> = order
+                    .iter()
+                    .filter(|&&p| self.probes[p].socket == s)
+                    .map(|&p| self.view(p))
+                    .collect();
+                decide::losses(&views)
             })
+            .sum()
+    }
+
+    /// The probes a pattern's verdict is judged on. For the inbound series, a socket that
+    /// missed before it ever received anything, while another socket of the series was still
+    /// reached at a longer idle time, expired before its first callback could refresh it: its
+    /// misses measure the one-shot lifetime, not the inbound keepalive, and would otherwise
+    /// interleave with the live sockets' probes and make two ordinary losses look like a run
+    /// of three misses.
+    fn judged(&self, priming: Priming, order: &[usize]) -> Vec<usize> {
+        if priming != Priming::InboundKeepalive {
+            return order.to_vec();
+        }
+        let stillborn = |s: usize| {
+            let of = || {
+                order
+                    .iter()
+                    .map(|&p| &self.probes[p])
+                    .filter(move |p| p.socket == s)
+            };
+            if of().any(|p| p.state == ProbeState::Received) {
+                return false;
+            }
+            let Some(first_miss) = of()
+                .filter(|p| p.state == ProbeState::Missed)
+                .map(|p| p.planned)
+                .min()
+            else {
+                return false;
+            };
+            order
+                .iter()
+                .map(|&p| &self.probes[p])
+                .any(|p| p.socket != s && p.state == ProbeState::Received && p.planned > first_miss)
+        };
+        order
+            .iter()
+            .copied()
+            .filter(|&p| !stillborn(self.probes[p].socket))
+            .collect()
+    }
+
+    /// The longest lifetime measured without inbound traffic: the larger upper bound of the
+    /// one-shot and SIP-like patterns, once both expired (`None` before, or when either is
+    /// not part of the test or did not expire: then nothing bounds a binding's own timer).
+    fn longest_outbound_lifetime(&self) -> Option<f64> {
+        [Priming::OneShot, Priming::SipLike]
+            .iter()
+            .map(|priming| {
+                let (_, _, result) = self.patterns.iter().find(|(p, _, _)| p == priming)?;
+                let result = result.as_ref()?;
+                (result.outcome == LifetimeOutcome::Expired)
+                    .then_some(result.upper_s)
+                    .flatten()
+            })
+            .try_fold(0.0_f64, |longest, upper| Some(longest.max(upper?)))
+    }
+
+    /// The early stop of the inbound-keepalive pattern (see the module documentation): a
+    /// socket reached by a callback that was not its first (so it had lived on inbound traffic
+    /// for at least one keepalive interval), after an idle time clearly beyond the longest
+    /// lifetime measured without inbound traffic. Returns the longest idle time any of the
+    /// pattern's sockets survived, and that lifetime.
+    fn kept_alive_by_inbound(&self, order: &[usize]) -> Option<(Duration, f64)> {
+        let longest = self.longest_outbound_lifetime()?;
+        let threshold = (longest * KEPT_ALIVE_FACTOR).max(longest + secs(KEPT_ALIVE_MARGIN));
+        let received = || {
+            order
+                .iter()
+                .copied()
+                .filter(|&p| self.probes[p].state == ProbeState::Received)
+        };
+        let proven = received()
+            .filter(|&p| self.probes[p].sequence >= 2)
+            .any(|p| secs(self.idle(p)) > threshold);
+        let survived = received().map(|p| self.idle(p)).max()?;
+        proven.then_some((survived, longest))
     }
 
     fn judge_patterns(&mut self, now: Instant) {
@@ -695,8 +821,12 @@ impl LifetimeTest {
                 continue;
             }
             let (priming, order) = (self.patterns[k].0, &self.patterns[k].1);
-            let views: Vec<ProbeView> = order.iter().map(|&p| self.view(p)).collect();
-            let verdict = match decide::judge(&views, path_lossy) {
+            let judged: Vec<ProbeView> = self
+                .judged(priming, order)
+                .into_iter()
+                .map(|p| self.view(p))
+                .collect();
+            let verdict = match decide::judge(&judged, path_lossy) {
                 Judgement::Expired {
                     lower,
                     upper,
@@ -709,11 +839,22 @@ impl LifetimeTest {
                 },
                 Judgement::LongerThanTested { lower } => Some(Verdict::LongerThanTested { lower }),
                 Judgement::Unresolved { lower } => Some(Verdict::Unresolved { lower }),
-                Judgement::Wait if timed_out => Some(Verdict::TimedOut),
-                Judgement::Wait => None,
+                Judgement::Wait => {
+                    let kept_alive = (priming == Priming::InboundKeepalive)
+                        .then(|| self.kept_alive_by_inbound(order))
+                        .flatten();
+                    match kept_alive {
+                        Some((lower, longest)) => Some(Verdict::KeptAlive { lower, longest }),
+                        None if timed_out => Some(Verdict::TimedOut),
+                        None => None,
+                    }
+                }
             };
             if let Some(verdict) = verdict {
-                let result = self.pattern_result(priming, &views, verdict, now);
+                let order = &self.patterns[k].1;
+                let views: Vec<ProbeView> = order.iter().map(|&p| self.view(p)).collect();
+                let losses = self.losses(priming, order);
+                let result = self.pattern_result(priming, &views, losses, verdict, now);
                 self.patterns[k].2 = Some(result);
             }
         }
@@ -728,6 +869,7 @@ impl LifetimeTest {
         &self,
         priming: Priming,
         views: &[ProbeView],
+        losses: usize,
         verdict: Verdict,
         now: Instant,
     ) -> PatternResult {
@@ -757,6 +899,20 @@ impl LifetimeTest {
                 None,
                 format!(
                     "the binding was still there after {:.1} s idle, the longest time tested",
+                    secs(lower)
+                ),
+            ),
+            Verdict::KeptAlive { lower, longest } => (
+                LifetimeOutcome::LongerThanTested,
+                Some(secs(lower)),
+                None,
+                format!(
+                    "kept alive by inbound traffic: with only the reflector's callbacks every \
+                     {:.0} s arriving, the binding was still there after {:.1} s without an \
+                     outbound packet, well past the longest lifetime measured without inbound \
+                     traffic ({longest:.1} s); the test stopped there, so this is how long it \
+                     was followed, not a limit",
+                    secs(plan::KEEPALIVE_EVERY),
                     secs(lower)
                 ),
             ),
@@ -804,7 +960,8 @@ impl LifetimeTest {
             sockets: primed,
             received: count(ProbeState::Received),
             missed: count(ProbeState::Missed),
-            losses: decide::losses(views) as u32,
+            losses: losses as u32,
+            kept_alive_by_inbound: false,
             decided_after_s: self.epoch.map(|e| secs(now.saturating_duration_since(e))),
             explanation,
         }
@@ -843,6 +1000,12 @@ enum Verdict {
     },
     LongerThanTested {
         lower: Duration,
+    },
+    /// The inbound series outlived the longest lifetime measured without inbound traffic:
+    /// `lower` is the longest idle time survived, `longest` that lifetime (seconds).
+    KeptAlive {
+        lower: Duration,
+        longest: f64,
     },
     ControlsFailed {
         lower: Option<Duration>,
@@ -992,11 +1155,17 @@ impl Machine for LifetimeTest {
         let done = self.done_at?;
         let epoch = self.epoch.unwrap_or(done);
         let at = |t: Option<Instant>| t.map(|t| secs(t.saturating_duration_since(epoch)));
-        let results: Vec<PatternResult> = self
+        let mut results: Vec<PatternResult> = self
             .patterns
             .iter()
             .filter_map(|(_, _, r)| r.clone())
             .collect();
+        let inbound_refresh = inbound_refresh(&results);
+        for r in &mut results {
+            r.kept_alive_by_inbound = r.priming == Priming::InboundKeepalive
+                && r.outcome == LifetimeOutcome::LongerThanTested
+                && inbound_refresh == Some(true);
+        }
         let timeline = (0..self.probes.len())
             .map(|p| {
                 let probe = &self.probes[p];
@@ -1040,7 +1209,7 @@ impl Machine for LifetimeTest {
                 levels: self.plan.levels.len() as u32,
                 keepalive_phases: self.plan.keepalive.len() as u32,
             },
-            inbound_refresh: inbound_refresh(&results),
+            inbound_refresh,
             keepalive: keepalive_advice(&results),
             patterns: results,
             control: ControlSummary { received, missed },
@@ -1092,7 +1261,10 @@ pub struct Grid {
 pub enum LifetimeOutcome {
     /// The binding expired between `lower_s` and `upper_s` of idle time.
     Expired,
-    /// The binding outlived the longest idle time tested (`lower_s`).
+    /// The binding outlived the longest idle time tested (`lower_s`). For the inbound
+    /// keepalive pattern with `kept_alive_by_inbound`, it means "kept alive by inbound
+    /// traffic": the test stopped once the binding had clearly outlived every lifetime
+    /// measured without inbound traffic, and `lower_s` is how long it was followed.
     LongerThanTested,
     /// Not enough evidence; `lower_s` is still a proven minimum if present.
     Inconclusive,
@@ -1111,11 +1283,18 @@ pub struct PatternResult {
     pub sockets: u32,
     pub received: u32,
     pub missed: u32,
-    /// Misses below `lower_s`: callbacks lost on a live binding.
+    /// Misses below `lower_s`: callbacks lost on a live binding (for the inbound series,
+    /// counted per socket: a socket that expired before its first callback lost nothing).
     pub losses: u32,
     /// Seconds from the start of the test to this verdict.
     pub decided_after_s: Option<f64>,
     pub explanation: String,
+    /// Inbound keepalive only: the binding lived on the reflector's callbacks alone longer
+    /// than any binding lived without inbound traffic — it was kept alive by inbound traffic
+    /// (`inbound_refresh`), it did not "never expire". With `LongerThanTested`, `lower_s` is
+    /// then how long the test followed it: the test stops as soon as this is clear.
+    #[serde(default)]
+    pub kept_alive_by_inbound: bool,
 }
 
 /// What to configure.

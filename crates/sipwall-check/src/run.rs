@@ -135,8 +135,8 @@ pub async fn run_check(
         let stun_primary = sockets.iter().find(|s| s.name == "stun-pp")?.address;
         let targets = ports::plan_outbound(&options.profile.flows, &sockets);
         timed("outbound ports", progress, async {
-            let mut ids = random_transaction_id;
-            let mut machine = OutboundPorts::new(&session.token, targets, stun_primary, &mut ids);
+            let ids = Box::new(random_transaction_id);
+            let mut machine = OutboundPorts::new(&session.token, targets, stun_primary, ids);
             driver::run(&mut machine, Some(&control), 2, local_ip, TEST_LIMIT).await
         })
         .await

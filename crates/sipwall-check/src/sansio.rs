@@ -58,7 +58,9 @@ pub struct Transmit {
 /// How a stream socket ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamEnd {
-    /// The connection could not be opened (refused, timed out, TLS failed).
+    /// The connection was refused (a reset: nothing listens, or a firewall rejects).
+    ConnectRefused,
+    /// The connection could not be opened otherwise (timed out, TLS failed).
     ConnectFailed,
     /// The peer closed it in order.
     Closed,

@@ -322,7 +322,7 @@ impl<R: ProbeRandom> Machine for AlgTest<R> {
 
     fn handle_stream_end(&mut self, _now: Instant, socket: SocketId, end: StreamEnd) {
         let kind = match end {
-            StreamEnd::ConnectFailed => StreamEndKind::ConnectFailed,
+            StreamEnd::ConnectFailed | StreamEnd::ConnectRefused => StreamEndKind::ConnectFailed,
             StreamEnd::Closed => StreamEndKind::Closed,
             StreamEnd::Reset => StreamEndKind::Reset,
         };

@@ -22,8 +22,9 @@ pub use control::{ControlClient, ControlError, Session};
 
 use crate::sansio::{Machine, Reply, RequestTag, SocketId, SocketKind, SocketRequest, StreamEnd};
 
-/// How long a TCP connect or TLS handshake of a test socket may take.
-const STREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a TCP connect or TLS handshake of a test socket may take: Linux sends SYNs at 0,
+/// 1 and 3 s, so three tries fit (one lost SYN must not look like a blocked port).
+const STREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(7);
 
 enum Input {
     Received {
@@ -63,11 +64,25 @@ pub async fn run<M: Machine>(
     let (inputs, mut incoming) = mpsc::unbounded_channel::<Input>();
     let mut tasks = JoinSet::new();
     let mut endpoints = HashMap::new();
+    // Every socket at once: a blocked TCP port must not hold up the others' connects.
+    let mut opening = JoinSet::new();
     for request in machine.sockets() {
-        let opened = open(&request, local_ip, &inputs, &mut tasks).await;
+        let inputs = inputs.clone();
+        opening.spawn(async move {
+            let opened = open(&request, local_ip, &inputs).await;
+            (request, opened)
+        });
+    }
+    while let Some(joined) = opening.join_next().await {
+        let Ok((request, opened)) = joined else {
+            continue;
+        };
         match opened {
-            Ok((endpoint, local)) => {
+            Ok((endpoint, local, readers)) => {
                 endpoints.insert(request.id, endpoint);
+                for reader in readers {
+                    tasks.spawn(reader);
+                }
                 machine.bound(request.id, Some(local));
             }
             Err(error) => {
@@ -77,7 +92,12 @@ pub async fn run<M: Machine>(
                     request.kind,
                     SocketKind::Tcp { .. } | SocketKind::Tls { .. }
                 ) {
-                    machine.handle_stream_end(Instant::now(), request.id, StreamEnd::ConnectFailed);
+                    let end = if error.kind() == io::ErrorKind::ConnectionRefused {
+                        StreamEnd::ConnectRefused
+                    } else {
+                        StreamEnd::ConnectFailed
+                    };
+                    machine.handle_stream_end(Instant::now(), request.id, end);
                 }
             }
         }
@@ -156,12 +176,14 @@ pub async fn run<M: Machine>(
 }
 
 /// Opens one test socket and starts the task that feeds what it receives into `inputs`.
+/// A task that feeds what a socket receives into the machine's inputs.
+type Reader = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
 async fn open(
     request: &SocketRequest,
     local_ip: IpAddr,
     inputs: &mpsc::UnboundedSender<Input>,
-    tasks: &mut JoinSet<()>,
-) -> io::Result<(Endpoint, SocketAddr)> {
+) -> io::Result<(Endpoint, SocketAddr, Vec<Reader>)> {
     let id = request.id;
     match request.kind {
         SocketKind::Udp => {
@@ -181,7 +203,7 @@ async fn open(
             let local = socket.local_addr()?;
             let socket = Arc::new(socket);
             let (reader, inputs) = (socket.clone(), inputs.clone());
-            tasks.spawn(async move {
+            let reader: Reader = Box::pin(async move {
                 let mut buffer = vec![0u8; 65_535];
                 loop {
                     match reader.recv_from(&mut buffer).await {
@@ -203,14 +225,14 @@ async fn open(
                     }
                 }
             });
-            Ok((Endpoint::Udp(socket), local))
+            Ok((Endpoint::Udp(socket), local, vec![reader]))
         }
         SocketKind::TcpListen => {
             let wanted = SocketAddr::new(local_ip, request.port.unwrap_or(0));
             let listener = tokio::net::TcpListener::bind(wanted).await?;
             let local = listener.local_addr()?;
             let inputs = inputs.clone();
-            tasks.spawn(async move {
+            let acceptor: Reader = Box::pin(async move {
                 // Each accepted connection: read what it says (bounded), then close.
                 while let Ok((mut stream, peer)) = listener.accept().await {
                     let inputs = inputs.clone();
@@ -233,7 +255,7 @@ async fn open(
             });
             // Nothing is ever written to a listener.
             let (unused, _) = mpsc::unbounded_channel();
-            Ok((Endpoint::Stream(unused), local))
+            Ok((Endpoint::Stream(unused), local, vec![acceptor]))
         }
         SocketKind::Tcp { remote } | SocketKind::Tls { remote } => {
             let tcp = if local_ip.is_ipv4() {
@@ -258,34 +280,36 @@ async fn open(
                         .map_err(|_| {
                             io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out")
                         })??;
-                spawn_stream(tls, id, remote, writer_rx, inputs.clone(), tasks);
+                let readers = stream_tasks(tls, id, remote, writer_rx, inputs.clone());
+                Ok((Endpoint::Stream(writer_tx), local, readers))
             } else {
-                spawn_stream(stream, id, remote, writer_rx, inputs.clone(), tasks);
+                let readers = stream_tasks(stream, id, remote, writer_rx, inputs.clone());
+                Ok((Endpoint::Stream(writer_tx), local, readers))
             }
-            Ok((Endpoint::Stream(writer_tx), local))
         }
     }
 }
 
-fn spawn_stream<S>(
+/// The writer and the reader of one connection.
+fn stream_tasks<S>(
     stream: S,
     id: SocketId,
     remote: SocketAddr,
     mut writes: mpsc::UnboundedReceiver<Vec<u8>>,
     inputs: mpsc::UnboundedSender<Input>,
-    tasks: &mut JoinSet<()>,
-) where
+) -> Vec<Reader>
+where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
 {
     let (mut read_half, mut write_half) = tokio::io::split(stream);
-    tasks.spawn(async move {
+    let writer: Reader = Box::pin(async move {
         while let Some(bytes) = writes.recv().await {
             if write_half.write_all(&bytes).await.is_err() {
                 break;
             }
         }
     });
-    tasks.spawn(async move {
+    let reader: Reader = Box::pin(async move {
         let mut buffer = vec![0u8; 16 * 1024];
         let end = loop {
             match read_half.read(&mut buffer).await {
@@ -309,4 +333,5 @@ fn spawn_stream<S>(
         };
         let _ = inputs.send(Input::StreamEnd { socket: id, end });
     });
+    vec![writer, reader]
 }

@@ -40,6 +40,10 @@ struct NatModel {
     /// Linux-like: flows with a reply, active past 2 s, get this timeout.
     stream: Option<Duration>,
     refresh_on_inbound: bool,
+    /// An inbound packet can move the flow to the stream timer (Linux). Off: only an outbound
+    /// packet can (a NAT whose timer follows the client's own activity), so callbacks alone
+    /// leave a one-exchange binding on the short timer.
+    inbound_promotes: bool,
 }
 
 impl NatModel {
@@ -49,15 +53,22 @@ impl NatModel {
             unreplied: secs(timeout),
             stream: None,
             refresh_on_inbound: false,
+            inbound_promotes: true,
         }
     }
 
     /// Linux conntrack: 30 s unreplied, 120 s stream, refreshed both ways.
     fn linux() -> NatModel {
+        NatModel::linux_with(30.0, 120.0)
+    }
+
+    /// Linux conntrack with other timeouts (the network-namespace lab: 12 s / 36 s).
+    fn linux_with(unreplied: f64, stream: f64) -> NatModel {
         NatModel {
-            unreplied: secs(30.0),
-            stream: Some(secs(120.0)),
+            unreplied: secs(unreplied),
+            stream: Some(secs(stream)),
             refresh_on_inbound: true,
+            inbound_promotes: true,
         }
     }
 }
@@ -131,7 +142,9 @@ impl Nat {
         let b = &mut self.bindings[i];
         b.last_in = t;
         b.seen_reply = true;
-        Self::promote(&model, b, t);
+        if model.inbound_promotes {
+            Self::promote(&model, b, t);
+        }
         Some(b.socket)
     }
 }
@@ -443,15 +456,24 @@ fn linux_conntrack_gives_each_priming_its_own_lifetime() {
     assert_brackets(result(&report, Priming::OneShot), 30.0);
     // Two-way for 2.5 s: the 120 s stream timer.
     assert_brackets(result(&report, Priming::SipLike), 120.0);
-    // Inbound callbacks every 15 s refresh it (and make it a stream): it never expires.
+    // Inbound callbacks every 15 s refresh it (and make it a stream): it is kept alive by
+    // inbound traffic. (This used to wait for the top of the grid, lower_s >= 180 s; the test
+    // now stops once the series clearly outlived the SIP-like lifetime.)
     let inbound = result(&report, Priming::InboundKeepalive);
     assert_eq!(
         inbound.outcome,
         LifetimeOutcome::LongerThanTested,
         "{inbound:#?}"
     );
-    assert!(inbound.lower_s.unwrap() >= 180.0);
+    assert!(inbound.kept_alive_by_inbound, "{inbound:#?}");
+    let sip_upper = result(&report, Priming::SipLike).upper_s.unwrap();
+    assert!(inbound.lower_s.unwrap() > 1.2 * sip_upper, "{inbound:#?}");
     assert_eq!(report.inbound_refresh, Some(true));
+    assert!(
+        report.elapsed_s <= 1.3 * 120.0 + 5.0,
+        "{}",
+        report.elapsed_s
+    );
     // The keepalive follows the shortest client-driven lifetime: 0.8 × ~30 s.
     assert_eq!(report.keepalive.based_on, Some(Priming::OneShot));
     let interval = report.keepalive.interval_s.unwrap();
@@ -484,6 +506,10 @@ fn inbound_keepalives_that_do_not_refresh_are_found() {
     let inbound = result(&report, Priming::InboundKeepalive);
     assert_eq!(inbound.outcome, LifetimeOutcome::LongerThanTested);
     assert_eq!(report.inbound_refresh, Some(true));
+    assert!(inbound.kept_alive_by_inbound);
+    // Without the SIP-like pattern nothing bounds the NAT's longer timer (an inbound callback
+    // may have moved the binding to it): no early stop, the series runs to the top.
+    assert!(inbound.lower_s.unwrap() >= 180.0, "{inbound:#?}");
 }
 
 #[test]
@@ -722,6 +748,11 @@ fn the_report_round_trips_through_json() {
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(serde_json::to_value(&back).unwrap(), value);
     assert_eq!(back.patterns.len(), report.patterns.len());
+    // A report from before `kept_alive_by_inbound` still reads.
+    let older = json.replace(",\"kept_alive_by_inbound\":false", "");
+    assert!(!older.contains("kept_alive_by_inbound"), "{older}");
+    let back: LifetimeReport = serde_json::from_str(&older).unwrap();
+    assert!(back.patterns.iter().all(|p| !p.kept_alive_by_inbound));
 }
 
 #[test]
@@ -737,6 +768,7 @@ fn keepalive_advice_follows_rfc_5626_and_the_measurement() {
         losses: 0,
         decided_after_s: None,
         explanation: String::new(),
+        kept_alive_by_inbound: false,
     };
     use LifetimeOutcome::*;
     use Priming::*;
@@ -764,5 +796,172 @@ fn keepalive_advice_follows_rfc_5626_and_the_measurement() {
     assert_eq!(
         keepalive_advice(&[result(OneShot, Inconclusive, None)]).interval_s,
         None
+    );
+}
+
+/// The lifetime of the longest-lived client-driven binding under `model`, and the model.
+fn inbound_refresh_nats() -> [(&'static str, NatModel, f64); 3] {
+    let mut simple = NatModel::simple(20.0);
+    simple.refresh_on_inbound = true;
+    [
+        // The network-namespace lab: conntrack 12 s unreplied, 36 s assured.
+        ("linux 12/36", NatModel::linux_with(12.0, 36.0), 36.0),
+        ("linux 30/120", NatModel::linux(), 120.0),
+        ("one 20 s timer", simple, 20.0),
+    ]
+}
+
+#[test]
+fn inbound_refresh_ends_the_test_as_soon_as_it_is_clear() {
+    for (name, model, longest) in inbound_refresh_nats() {
+        let mut sim = Sim::new(model, 21);
+        let report = run(&mut test_with(Mode::Quick, &Priming::ALL), &mut sim);
+        let inbound = result(&report, Priming::InboundKeepalive);
+        assert_eq!(
+            inbound.outcome,
+            LifetimeOutcome::LongerThanTested,
+            "{name}: {inbound:#?}"
+        );
+        assert!(inbound.kept_alive_by_inbound, "{name}: {inbound:#?}");
+        assert!(
+            inbound
+                .explanation
+                .contains("kept alive by inbound traffic"),
+            "{}",
+            inbound.explanation
+        );
+        let upper = [Priming::OneShot, Priming::SipLike]
+            .map(|p| result(&report, p).upper_s.unwrap())
+            .into_iter()
+            .fold(0.0, f64::max);
+        let lower = inbound.lower_s.unwrap();
+        assert!(
+            lower > 1.2 * upper && lower >= upper + 5.0,
+            "{name}: {lower} vs {upper}"
+        );
+        // The socket that expired before its first callback is no loss.
+        assert_eq!(inbound.losses, 0, "{name}: {inbound:#?}");
+        assert_eq!(report.inbound_refresh, Some(true), "{name}");
+        // The product's target, far below the grid's top.
+        assert!(
+            report.elapsed_s <= 1.3 * longest + 5.0,
+            "{name}: took {} s",
+            report.elapsed_s
+        );
+        // The report comes with the last verdict: nothing else (pacing, control keepalives,
+        // callbacks still planned) holds the end back.
+        let last = report
+            .patterns
+            .iter()
+            .map(|p| p.decided_after_s.unwrap())
+            .fold(0.0, f64::max);
+        assert_eq!(report.elapsed_s, last, "{name}");
+        assert!(
+            report
+                .timeline
+                .iter()
+                .any(|e| e.outcome == ProbeOutcome::Pending),
+            "{name}: planned callbacks are not waited for"
+        );
+    }
+    // The lab's own numbers: 12 s and 36 s, in ≤ 1.3 × 36 + 5 s (it took 205 s before).
+    let mut sim = Sim::new(NatModel::linux_with(12.0, 36.0), 22);
+    let report = run(&mut test_with(Mode::Quick, &Priming::ALL), &mut sim);
+    assert_brackets(result(&report, Priming::OneShot), 12.0);
+    assert_brackets(result(&report, Priming::SipLike), 36.0);
+    assert!(report.elapsed_s <= 1.3 * 36.0 + 5.0, "{}", report.elapsed_s);
+    let json = serde_json::to_string(&report).unwrap();
+    assert!(json.contains("\"kept_alive_by_inbound\":true"), "{json}");
+}
+
+#[test]
+fn inbound_refresh_is_found_on_a_lossy_path() {
+    // A socket of the series that expired before its first callback used to join two
+    // ordinary losses into a "run of misses": a false expiry (inbound_refresh false) in half
+    // of these runs.
+    for seed in 1..=8 {
+        let mut sim = Sim::new(NatModel::linux_with(12.0, 36.0), seed);
+        sim.callback_loss = 0.10;
+        let report = run(&mut test_with(Mode::Quick, &Priming::ALL), &mut sim);
+        assert_brackets(result(&report, Priming::OneShot), 12.0);
+        assert_brackets(result(&report, Priming::SipLike), 36.0);
+        let inbound = result(&report, Priming::InboundKeepalive);
+        assert!(inbound.kept_alive_by_inbound, "seed {seed}: {inbound:#?}");
+        assert_eq!(report.inbound_refresh, Some(true), "seed {seed}");
+        // A lost callback of the survivor costs one step of the series (5 s).
+        assert!(
+            report.elapsed_s <= 1.3 * 36.0 + 5.0 + 5.0,
+            "seed {seed}: took {} s",
+            report.elapsed_s
+        );
+    }
+}
+
+#[test]
+fn without_inbound_refresh_the_series_expires_like_one_shot_and_the_test_ends_early() {
+    // Linux-like timers, but inbound packets neither refresh a binding nor promote it: the
+    // series lives on the one-shot's 12 s timer.
+    let mut model = NatModel::linux_with(12.0, 36.0);
+    model.refresh_on_inbound = false;
+    model.inbound_promotes = false;
+    for (seed, loss) in [(1, 0.0), (2, 0.0), (3, 0.10), (4, 0.10)] {
+        let mut sim = Sim::new(model, seed);
+        sim.callback_loss = loss;
+        let report = run(&mut test_with(Mode::Quick, &Priming::ALL), &mut sim);
+        assert_brackets(result(&report, Priming::OneShot), 12.0);
+        assert_brackets(result(&report, Priming::SipLike), 36.0);
+        let inbound = result(&report, Priming::InboundKeepalive);
+        assert_eq!(inbound.outcome, LifetimeOutcome::Expired, "{inbound:#?}");
+        let (lower, upper) = (inbound.lower_s.unwrap(), inbound.upper_s.unwrap());
+        assert!(
+            lower <= 12.0 && 12.0 < upper && upper <= 30.1,
+            "{inbound:#?}"
+        );
+        assert!(!inbound.kept_alive_by_inbound);
+        assert_eq!(report.inbound_refresh, Some(false));
+        assert!(
+            report.elapsed_s <= 1.3 * 36.0 + 5.0,
+            "seed {seed}: took {} s",
+            report.elapsed_s
+        );
+    }
+}
+
+#[test]
+fn inbound_promotion_without_refresh_is_not_taken_for_refresh() {
+    // The first callback moves the series' bindings to the 36 s timer, but inbound packets
+    // do not refresh it: they live 36 s, like the SIP-like ones — no early stop on refresh.
+    let mut model = NatModel::linux_with(12.0, 36.0);
+    model.refresh_on_inbound = false;
+    let mut sim = Sim::new(model, 23);
+    let report = run(&mut test_with(Mode::Quick, &Priming::ALL), &mut sim);
+    let inbound = result(&report, Priming::InboundKeepalive);
+    assert_eq!(inbound.outcome, LifetimeOutcome::Expired, "{inbound:#?}");
+    let (lower, upper) = (inbound.lower_s.unwrap(), inbound.upper_s.unwrap());
+    assert!(lower <= 36.0 && 36.0 < upper, "{inbound:#?}");
+    assert_eq!(report.inbound_refresh, Some(false));
+    // Two live sockets of the series, each 15 s apart: three misses take up to 20 s past the
+    // lifetime (56 s here), still far from the grid's 208 s.
+    assert!(report.elapsed_s < 60.0, "{}", report.elapsed_s);
+}
+
+#[test]
+fn bindings_outliving_the_grid_still_run_to_its_top() {
+    let mut model = NatModel::simple(1000.0);
+    model.refresh_on_inbound = true;
+    let mut sim = Sim::new(model, 24);
+    let report = run(&mut test_with(Mode::Quick, &Priming::ALL), &mut sim);
+    for r in &report.patterns {
+        assert_eq!(r.outcome, LifetimeOutcome::LongerThanTested, "{r:#?}");
+        assert!(r.lower_s.unwrap() >= 180.0, "{r:#?}");
+        assert!(!r.kept_alive_by_inbound);
+    }
+    // Nothing expired, so nothing tells what inbound traffic does.
+    assert_eq!(report.inbound_refresh, None);
+    assert!(
+        report.elapsed_s >= report.grid.max_idle_s
+            && report.elapsed_s < report.grid.max_idle_s + 15.0,
+        "{}",
+        report.elapsed_s
     );
 }

@@ -7,7 +7,7 @@ use sipwall_proto::control::{
 use sipwall_proto::stun::{Outcome, ResponderConfig, SocketRole, Transport, respond};
 
 use super::*;
-use crate::sansio::{Machine, Reply, StreamEnd};
+use crate::sansio::{Machine, Reply, SocketId, SocketKind, StreamEnd};
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 
@@ -116,52 +116,78 @@ fn the_outbound_plan_matches_every_port_to_a_reflector_socket_or_says_why_not() 
 }
 
 /// A simulated network between the machine and a reflector: `blocked` ports drop everything,
-/// `udp_dead` drops all UDP (the control too).
+/// `rejected` TCP ports answer with a reset, `udp_dead` drops all UDP (the control too), and
+/// `loss` drops each datagram (and each SYN) in each direction with that probability.
+#[derive(Default)]
 struct Network {
     blocked: Vec<(SocketTransport, u16)>,
+    rejected: Vec<u16>,
     udp_dead: bool,
+    loss: f64,
+    seed: u64,
 }
+
+/// xorshift64: a tiny seeded generator, enough for loss.
+struct Rng(u64);
+
+impl Rng {
+    fn chance(&mut self, p: f64) -> bool {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % 1_000_000) as f64 / 1_000_000.0 < p
+    }
+}
+
+const LATENCY: Duration = Duration::from_millis(20);
 
 fn run_outbound(targets: Vec<PortTarget>, network: &Network) -> OutboundReport {
     let stun: SocketAddr = "192.0.2.10:3478".parse().unwrap();
-    let mut counter = 0u8;
-    let mut ids = || {
+    let mut counter = 0u32;
+    let ids = Box::new(move || {
         counter += 1;
-        [counter; 12]
-    };
-    let mut machine = OutboundPorts::new(TOKEN, targets, stun, &mut ids);
-    let requests = machine.sockets();
+        let mut id = [0u8; 12];
+        id[..4].copy_from_slice(&counter.to_be_bytes());
+        id
+    });
+    let mut rng = Rng(network.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut machine = OutboundPorts::new(TOKEN, targets, stun, ids);
     let client: SocketAddr = "10.0.0.2:40000".parse().unwrap();
     let mut now = Instant::now();
     let start = now;
     let mut stream_of = std::collections::HashMap::new();
-    for request in &requests {
-        let blocked = |port: u16, transport| network.blocked.contains(&(transport, port));
-        match request.kind {
-            SocketKind::Udp | SocketKind::TcpListen => machine.bound(request.id, Some(client)),
-            SocketKind::Tcp { remote } | SocketKind::Tls { remote } => {
-                let transport = if matches!(request.kind, SocketKind::Tcp { .. }) {
-                    SocketTransport::Tcp
-                } else {
-                    SocketTransport::Tls
-                };
-                if blocked(remote.port(), transport) {
-                    machine.bound(request.id, None);
-                    machine.handle_stream_end(now, request.id, StreamEnd::ConnectFailed);
-                } else {
-                    machine.bound(request.id, Some(client));
-                    stream_of.insert(request.id, (remote, transport));
-                }
+    for request in machine.sockets() {
+        let (remote, transport) = match request.kind {
+            SocketKind::Udp | SocketKind::TcpListen => {
+                machine.bound(request.id, Some(client));
+                continue;
             }
+            SocketKind::Tcp { remote } => (remote, SocketTransport::Tcp),
+            SocketKind::Tls { remote } => (remote, SocketTransport::Tls),
+        };
+        // Three SYNs (and their SYN-ACKs) before the connect timeout.
+        let syn_gets_through =
+            (0..3).any(|_| !rng.chance(network.loss) && !rng.chance(network.loss));
+        if network.rejected.contains(&remote.port()) {
+            machine.bound(request.id, None);
+            machine.handle_stream_end(now, request.id, StreamEnd::ConnectRefused);
+        } else if network.blocked.contains(&(transport, remote.port())) || !syn_gets_through {
+            machine.bound(request.id, None);
+            machine.handle_stream_end(now, request.id, StreamEnd::ConnectFailed);
+        } else {
+            machine.bound(request.id, Some(client));
+            stream_of.insert(request.id, transport);
         }
     }
     let responder = ResponderConfig::new(stun);
+    let mut pending: Vec<(Instant, SocketId, SocketAddr, Vec<u8>)> = Vec::new();
     loop {
         while let Some(transmit) = machine.poll_transmit(now) {
-            let transport = stream_of
-                .get(&transmit.socket)
-                .map_or(SocketTransport::Udp, |(_, t)| *t);
-            if (transport == SocketTransport::Udp && network.udp_dead)
+            let stream = stream_of.get(&transmit.socket).copied();
+            let transport = stream.unwrap_or(SocketTransport::Udp);
+            // Streams are reliable once open; datagrams can be lost both ways.
+            let lost = stream.is_none() && (network.udp_dead || rng.chance(network.loss));
+            if lost
                 || network
                     .blocked
                     .contains(&(transport, transmit.destination.port()))
@@ -177,8 +203,11 @@ fn run_outbound(targets: Vec<PortTarget>, network: &Network) -> OutboundReport {
                 sipwall_proto::control::port_probe_answer(transmit.payload.len(), &nonce, client)
             } else {
                 let mut out = Vec::new();
-                let tcp = stream_of.contains_key(&transmit.socket);
-                let transport = if tcp { Transport::Tcp } else { Transport::Udp };
+                let transport = if stream.is_some() {
+                    Transport::Tcp
+                } else {
+                    Transport::Udp
+                };
                 match respond(
                     &transmit.payload,
                     client,
@@ -191,28 +220,35 @@ fn run_outbound(targets: Vec<PortTarget>, network: &Network) -> OutboundReport {
                     Outcome::Drop(_) => None,
                 }
             };
-            if let Some(answer) = answer {
-                machine.handle_receive(
-                    now + Duration::from_millis(20),
-                    transmit.socket,
-                    transmit.destination,
-                    &answer,
-                );
+            if let Some(answer) = answer
+                && (stream.is_some() || !rng.chance(network.loss))
+            {
+                pending.push((now + LATENCY, transmit.socket, transmit.destination, answer));
             }
         }
         if let Some(report) = machine.report() {
             assert!(
-                now - start < Duration::from_secs(5),
+                now - start < Duration::from_secs(10),
                 "took {:?}",
                 now - start
             );
             return report;
         }
-        let wake = machine
-            .poll_timeout()
-            .expect("a waiting machine has a timer");
-        now = wake.max(now + Duration::from_millis(1));
-        machine.handle_timeout(now);
+        let next_delivery = pending.iter().map(|p| p.0).min();
+        let wake = [machine.poll_timeout(), next_delivery]
+            .into_iter()
+            .flatten()
+            .min()
+            .expect("something to wait for");
+        now = wake.max(now);
+        let (due, later): (Vec<_>, Vec<_>) = pending.into_iter().partition(|p| p.0 <= now);
+        pending = later;
+        for (_, socket, from, payload) in due {
+            machine.handle_receive(now, socket, from, &payload);
+        }
+        if machine.poll_timeout().is_some_and(|t| t <= now) {
+            machine.handle_timeout(now);
+        }
     }
 }
 
@@ -249,13 +285,7 @@ fn targets() -> Vec<PortTarget> {
 
 #[test]
 fn open_ports_are_open_and_unserved_ones_not_testable() {
-    let report = run_outbound(
-        targets(),
-        &Network {
-            blocked: vec![],
-            udp_dead: false,
-        },
-    );
+    let report = run_outbound(targets(), &Network::default());
     assert!(report.udp_control);
     for (transport, port) in [
         (SocketTransport::Udp, 5060),
@@ -279,7 +309,7 @@ fn open_ports_are_open_and_unserved_ones_not_testable() {
 fn exactly_the_blocked_ports_are_blocked() {
     let network = Network {
         blocked: vec![(SocketTransport::Udp, 5060), (SocketTransport::Tcp, 5060)],
-        udp_dead: false,
+        ..Network::default()
     };
     let report = run_outbound(targets(), &network);
     assert_eq!(
@@ -305,8 +335,8 @@ fn without_a_working_udp_control_silence_is_inconclusive_not_blocked() {
     let report = run_outbound(
         targets(),
         &Network {
-            blocked: vec![],
             udp_dead: true,
+            ..Network::default()
         },
     );
     assert!(!report.udp_control);
@@ -318,6 +348,67 @@ fn without_a_working_udp_control_silence_is_inconclusive_not_blocked() {
         status(&report, SocketTransport::Tcp, 5060),
         PortStatus::Open
     );
+}
+
+#[test]
+fn a_rejected_tcp_port_is_blocked_with_its_reset_as_evidence() {
+    let network = Network {
+        rejected: vec![5060],
+        ..Network::default()
+    };
+    let report = run_outbound(targets(), &network);
+    assert_eq!(
+        status(&report, SocketTransport::Tcp, 5060),
+        PortStatus::Blocked
+    );
+    let result = report
+        .ports
+        .iter()
+        .find(|r| r.target.transport == SocketTransport::Tcp && r.target.port == 5060)
+        .unwrap();
+    assert!(result.evidence.contains("refused"), "{result:?}");
+}
+
+/// 10 % loss each way changes nothing; 30 % each way may make a port inconclusive but never
+/// turns an open port into a blocked one, and a blocked port is never called open.
+#[test]
+fn loss_never_flips_a_port_verdict() {
+    let blocked = vec![(SocketTransport::Udp, 5060), (SocketTransport::Tcp, 5060)];
+    let truth = |transport, port| {
+        if blocked.contains(&(transport, port)) {
+            PortStatus::Blocked
+        } else {
+            PortStatus::Open
+        }
+    };
+    let mut unsure = 0;
+    for (loss, may_be_unsure) in [(0.10, false), (0.30, true)] {
+        for seed in 1..=200 {
+            let network = Network {
+                blocked: blocked.clone(),
+                loss,
+                seed,
+                ..Network::default()
+            };
+            let report = run_outbound(targets(), &network);
+            for result in report
+                .ports
+                .iter()
+                .filter(|r| r.status != PortStatus::NotTestable)
+            {
+                let expected = truth(result.target.transport, result.target.port);
+                if result.status == PortStatus::Inconclusive && may_be_unsure {
+                    unsure += 1;
+                    continue;
+                }
+                assert_eq!(
+                    result.status, expected,
+                    "loss {loss}, seed {seed}: {result:?}"
+                );
+            }
+        }
+    }
+    eprintln!("30 % loss: {unsure} inconclusive port results of 1000");
 }
 
 #[test]
@@ -374,7 +465,12 @@ fn inbound_outcomes_become_reachability_with_evidence() {
     assert_eq!(tags.len(), 4);
     // 5060: the datagram arrives; 5070: the port was taken locally, nothing more is known;
     // 22: connected (a failure for a never-forward port); 5222: dropped.
-    machine.handle_receive(now, SocketId(0), source, &control::inbound_payload("in0"));
+    machine.handle_receive(
+        now,
+        SocketId(0),
+        source,
+        &sipwall_proto::control::inbound_payload("in0"),
+    );
     let outcomes = [
         InboundOutcome::Sent,
         InboundOutcome::Sent,
