@@ -138,10 +138,10 @@ fn an_open_network_passes_everything_but_hairpinning() {
         &[],
     );
     for v in json["check"]["verdicts"].as_array().unwrap() {
-        let expected = if v["id"] == "nat.hairpinning" {
-            "fail"
-        } else {
-            "pass"
+        let expected = match v["id"].as_str().unwrap() {
+            "nat.hairpinning" => "fail",
+            "nat.binding-lifetime" => "not_tested", // it takes minutes: only with --lifetime
+            _ => "pass",
         };
         assert_eq!(v["status"], expected, "{v:#}");
     }
