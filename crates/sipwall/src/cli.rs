@@ -32,6 +32,9 @@ pub enum Command {
     Audit(NotYet),
     /// Test this network live against a sipwall reflector: ports, inbound forwards (more to come)
     Check(Box<CheckArgs>),
+    /// See it work: a local reflector and the full check against it (--lab: behind a real NAT
+    /// with the kernel SIP ALG, as root)
+    Demo(DemoArgs),
     /// Run the reflector that `sipwall check` talks to (STUN, SIP mirror, control channel)
     Serve(Box<ServeArgs>),
 }
@@ -85,6 +88,23 @@ Exit code 0 when every file is valid, 2 when any has an error, 1 with --strict w
     },
     /// Print the JSON Schema of the profile format (for editors and CI checks)
     Schema,
+}
+
+/// `sipwall demo`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  sipwall demo\n  sudo sipwall demo --lab --profile cloudli\n\n\
+Without --lab the reflector binds 127.0.0.1:3478, 127.0.0.2:3479, 127.0.0.1:5060/5080/5061\n\
+and 127.0.0.1:7443 for the duration of the demo."
+)]
+pub struct DemoArgs {
+    /// Build a network-namespace lab (needs root): a Linux NAT router with the kernel SIP ALG
+    /// between the check and the reflector
+    #[arg(long)]
+    pub lab: bool,
+    /// The profile to judge against [default: rfc-baseline]
+    #[arg(long, value_name = "NAME|FILE", default_value = "rfc-baseline")]
+    pub profile: String,
 }
 
 /// `sipwall check`: the live test from behind the firewall.

@@ -2,6 +2,7 @@
 
 mod check_cmd;
 mod cli;
+mod demo_cmd;
 mod exit;
 mod profile_cmd;
 mod render;
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
         Command::Rules(_) => not_available("rules", "profile → firewall configuration"),
         Command::Audit(_) => not_available("audit", "firewall export → findings"),
         Command::Check(args) => check_cmd::run(&args),
+        Command::Demo(args) => demo_cmd::run(&args),
         Command::Serve(args) => serve_cmd::run(&args),
     };
     match result {
