@@ -231,36 +231,24 @@ pub fn judge_inbound(profile: &Profile, report: &InboundReport) -> Vec<Verdict> 
                 ),
                 (_, Reachability::Unknown) => (Status::Inconclusive, None),
             };
-            let sources = if target.must_be_reachable {
+            // The flow that forwards the port, or the rule that forbids forwarding it.
+            let (why, sources) = if target.must_be_reachable {
                 profile
                     .flows
                     .iter()
                     .find(|f| target.reason.ends_with(&f.name))
-                    .map(|f| f.sources.clone())
+                    .map(|f| (f.notes.clone().unwrap_or_default(), f.sources.clone()))
             } else {
                 profile
                     .security
                     .never_forward
                     .iter()
                     .find(|n| n.port == target.port)
-                    .map(|n| n.sources.clone())
-            };
-            let why = if target.must_be_reachable {
-                profile
-                    .flows
-                    .iter()
-                    .find(|f| target.reason.ends_with(&f.name))
-                    .and_then(|f| f.notes.clone())
-            } else {
-                profile
-                    .security
-                    .never_forward
-                    .iter()
-                    .find(|n| n.port == target.port)
-                    .map(|n| n.why.clone())
-            };
+                    .map(|n| (n.why.clone(), n.sources.clone()))
+            }
+            .unwrap_or_default();
             Verdict {
-                why: why.unwrap_or_default(),
+                why,
                 id: if target.must_be_reachable {
                     format!("ports.forward.{proto}-{}", target.port)
                 } else {
@@ -285,7 +273,7 @@ pub fn judge_inbound(profile: &Profile, report: &InboundReport) -> Vec<Verdict> 
                 observed: result.reachability.as_str().to_owned(),
                 evidence: vec![result.evidence.clone()],
                 fix,
-                sources: sources.unwrap_or_default(),
+                sources,
             }
         })
         .collect()

@@ -135,28 +135,42 @@ pub struct LimitsSection {
     pub max_sessions_per_ip: Option<usize>,
 }
 
-/// Parses a port list such as `udp:5060,tcp:5060,tls:5061`; `none` (or empty) is no ports.
-pub fn parse_port_list(text: &str) -> Result<Vec<(SocketTransport, u16)>, String> {
+/// Splits `udp:5060,tcp:5060,…` into (transport, rest) pairs; `none` (or empty) is none.
+/// `hint` explains the expected form for the error message.
+fn parse_items<T>(
+    text: &str,
+    allow_tls: bool,
+    hint: &str,
+    mut item: impl FnMut(SocketTransport, &str) -> Option<T>,
+) -> Result<Vec<T>, String> {
     let text = text.trim();
     if text.is_empty() || text.eq_ignore_ascii_case("none") {
         return Ok(Vec::new());
     }
     text.split(',')
-        .map(|item| {
-            let item = item.trim();
-            let hint =
-                || format!("{item:?} is not TRANSPORT:PORT (e.g. udp:5060, tcp:5060, tls:5061)");
-            let (transport, port) = item.split_once(':').ok_or_else(hint)?;
+        .map(|raw| {
+            let raw = raw.trim();
+            let error = || format!("{raw:?} is not {hint}");
+            let (transport, rest) = raw.split_once(':').ok_or_else(error)?;
             let transport = match transport.to_ascii_lowercase().as_str() {
                 "udp" => SocketTransport::Udp,
                 "tcp" => SocketTransport::Tcp,
-                "tls" => SocketTransport::Tls,
-                _ => return Err(hint()),
+                "tls" if allow_tls => SocketTransport::Tls,
+                _ => return Err(error()),
             };
-            let port: u16 = port.parse().map_err(|_| hint())?;
-            Ok((transport, port))
+            item(transport, rest.trim()).ok_or_else(error)
         })
         .collect()
+}
+
+/// Parses a port list such as `udp:5060,tcp:5060,tls:5061`; `none` (or empty) is no ports.
+pub fn parse_port_list(text: &str) -> Result<Vec<(SocketTransport, u16)>, String> {
+    parse_items(
+        text,
+        true,
+        "TRANSPORT:PORT (e.g. udp:5060, tcp:5060, tls:5061)",
+        |transport, port| Some((transport, port.parse().ok()?)),
+    )
 }
 
 /// Reads a configuration file; the error names the file and, from the TOML parser, the line,
@@ -169,35 +183,16 @@ pub fn read_config(path: &Path) -> Result<ConfigFile, String> {
 
 /// Parses port ranges such as `udp:16384-32767,tcp:8000-8100`; `none` (or empty) is none.
 pub fn parse_port_ranges(text: &str) -> Result<Vec<PortRange>, String> {
-    let text = text.trim();
-    if text.is_empty() || text.eq_ignore_ascii_case("none") {
-        return Ok(Vec::new());
-    }
-    text.split(',')
-        .map(|item| {
-            let item = item.trim();
-            let hint = || format!("{item:?} is not TRANSPORT:FIRST-LAST (e.g. udp:16384-16484)");
-            let (transport, range) = item.split_once(':').ok_or_else(hint)?;
-            let transport = match transport.to_ascii_lowercase().as_str() {
-                "udp" => SocketTransport::Udp,
-                "tcp" => SocketTransport::Tcp,
-                _ => return Err(hint()),
-            };
-            let (first, last) = range.split_once('-').ok_or_else(hint)?;
-            let first: u16 = first.trim().parse().map_err(|_| hint())?;
-            let last: u16 = last.trim().parse().map_err(|_| hint())?;
-            if first == 0 || last < first {
-                return Err(format!(
-                    "{item:?}: the range must be FIRST-LAST with 0 < FIRST <= LAST"
-                ));
-            }
-            Ok(PortRange {
-                transport,
-                first,
-                last,
-            })
+    let hint = "TRANSPORT:FIRST-LAST with 0 < FIRST <= LAST (e.g. udp:16384-16484)";
+    parse_items(text, false, hint, |transport, range| {
+        let (first, last) = range.split_once('-')?;
+        let (first, last): (u16, u16) = (first.trim().parse().ok()?, last.trim().parse().ok()?);
+        (first > 0 && first <= last).then_some(PortRange {
+            transport,
+            first,
+            last,
         })
-        .collect()
+    })
 }
 
 #[cfg(test)]

@@ -99,42 +99,75 @@ fn serve_connection(
             }
             Err(_) => return,
         }
-        // Answer every complete message in the buffer.
-        while buffer.len() >= 4 {
-            let Some(len) = stream_message_len(&buffer) else {
-                counters.received();
-                counters.dropped(DropReason::NotStun);
-                return; // not STUN: the stream cannot be resynchronised
-            };
-            if len > MAX_MESSAGE {
-                counters.received();
-                counters.dropped(DropReason::Malformed);
-                return;
-            }
-            if buffer.len() < len {
-                break;
-            }
-            counters.received();
-            let outcome = respond(
-                &buffer[..len],
-                peer,
-                SocketRole::PrimaryIpPrimaryPort,
-                Transport::Tcp,
-                responder,
-                &mut reply,
-            );
-            buffer.drain(..len);
-            match outcome {
-                // On a connection the reply can only go back on the connection.
-                Outcome::Reply { .. } => {
-                    if stream.write_all(&reply).is_err() {
-                        counters.send_error();
-                        return;
-                    }
-                    counters.replied();
-                }
-                Outcome::Drop(reason) => counters.dropped(reason),
-            }
+        let mut replies = Vec::new();
+        let framing = answer_buffered(
+            &mut buffer,
+            peer,
+            responder,
+            counters,
+            &mut reply,
+            &mut replies,
+        );
+        // On a connection the replies can only go back on the connection.
+        if !replies.is_empty() && stream.write_all(&replies).is_err() {
+            counters.send_error();
+            return;
+        }
+        if framing == Framing::Close {
+            return;
         }
     }
+}
+
+/// Whether a stream can go on after its buffered messages were answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Framing {
+    Continue,
+    /// Not STUN or too large: a stream cannot be resynchronised.
+    Close,
+}
+
+/// Answers every complete STUN message at the front of `buffer` (RFC 8489 §6.2.2 framing),
+/// appending the replies to `replies`; shared by STUN over TCP and over TLS.
+pub(crate) fn answer_buffered(
+    buffer: &mut Vec<u8>,
+    peer: SocketAddr,
+    responder: &ResponderConfig,
+    counters: &Counters,
+    reply: &mut Vec<u8>,
+    replies: &mut Vec<u8>,
+) -> Framing {
+    while buffer.len() >= 4 {
+        let Some(len) = stream_message_len(buffer) else {
+            counters.received();
+            counters.dropped(DropReason::NotStun);
+            return Framing::Close;
+        };
+        if len > MAX_MESSAGE {
+            counters.received();
+            counters.dropped(DropReason::Malformed);
+            return Framing::Close;
+        }
+        if buffer.len() < len {
+            break;
+        }
+        counters.received();
+        let outcome = respond(
+            &buffer[..len],
+            peer,
+            SocketRole::PrimaryIpPrimaryPort,
+            Transport::Tcp,
+            responder,
+            reply,
+        );
+        buffer.drain(..len);
+        match outcome {
+            Outcome::Reply { .. } => {
+                replies.extend_from_slice(reply);
+                counters.replied();
+            }
+            Outcome::Drop(reason) => counters.dropped(reason),
+        }
+    }
+    Framing::Continue
 }

@@ -5,14 +5,12 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use sipwall_proto::stun::{
-    DropReason, Outcome, ResponderConfig, SocketRole, Transport, respond, stream_message_len,
-};
+use sipwall_proto::stun::ResponderConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::counters::Counters;
 use crate::stream::BoxedStream;
-use crate::stun_tcp::{IDLE_TIMEOUT, MAX_MESSAGE};
+use crate::stun_tcp::{Framing, IDLE_TIMEOUT, MAX_MESSAGE, answer_buffered};
 
 pub async fn serve_connection(
     mut stream: BoxedStream,
@@ -28,35 +26,21 @@ pub async fn serve_connection(
             Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return,
             Ok(Ok(n)) => buffer.extend_from_slice(&chunk[..n]),
         }
-        while buffer.len() >= 4 {
-            let Some(len) = stream_message_len(&buffer).filter(|len| *len <= MAX_MESSAGE) else {
-                counters.received();
-                counters.dropped(DropReason::Malformed);
-                return; // the stream cannot be resynchronised
-            };
-            if buffer.len() < len {
-                break;
-            }
-            counters.received();
-            let outcome = respond(
-                &buffer[..len],
-                peer,
-                SocketRole::PrimaryIpPrimaryPort,
-                Transport::Tcp,
-                &responder,
-                &mut reply,
-            );
-            buffer.drain(..len);
-            match outcome {
-                Outcome::Reply { .. } => {
-                    if stream.write_all(&reply).await.is_err() {
-                        counters.send_error();
-                        return;
-                    }
-                    counters.replied();
-                }
-                Outcome::Drop(reason) => counters.dropped(reason),
-            }
+        let mut replies = Vec::new();
+        let framing = answer_buffered(
+            &mut buffer,
+            peer,
+            &responder,
+            &counters,
+            &mut reply,
+            &mut replies,
+        );
+        if !replies.is_empty() && stream.write_all(&replies).await.is_err() {
+            counters.send_error();
+            return;
+        }
+        if framing == Framing::Close {
+            return;
         }
     }
 }
