@@ -1,5 +1,7 @@
 //! The practical ceiling for `bench/stun.sh`: a single-socket UDP echo on loopback that does
-//! nothing but send each datagram back.
+//! nothing but send each datagram back. Same shape as sipwall's receive loop (one thread, one
+//! blocking socket, `recv_from` + `send_to` per datagram, a read timeout to see the deadline),
+//! minus the STUN work, so `sipwall / echo` is the share of the ceiling sipwall reaches.
 //!
 //!     cargo run --release -p sipwall-serve --example udp_echo -- 127.0.0.1:35480 SECONDS
 

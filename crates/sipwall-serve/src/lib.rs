@@ -26,3 +26,14 @@ pub mod tls;
 pub use counters::{Counters, SERVICE_COUNTERS, Service, ServiceCounters, Snapshot};
 pub use reflector::{MAX_STREAMS, Reflector, ReflectorConfig, ReflectorError};
 pub use stun_server::{StartError, StunServer, StunServerConfig};
+
+/// Receive buffer asked for on every UDP socket. The kernel default (~208 KiB, ~300 STUN
+/// requests, about a millisecond at full rate) drops requests whenever the server thread is
+/// descheduled for a moment (bench/README.md); coturn asks for a few MiB too. The kernel caps
+/// it at `net.core.rmem_max`; failing is harmless.
+const RECEIVE_BUFFER: usize = 4 * 1024 * 1024;
+
+pub(crate) fn enlarge_receive_buffer(socket: &impl std::os::fd::AsFd) {
+    let _ =
+        nix::sys::socket::setsockopt(socket, nix::sys::socket::sockopt::RcvBuf, &RECEIVE_BUFFER);
+}

@@ -48,17 +48,23 @@ impl RateLimiter {
 
     /// Takes one token for `source`; false means the request must be dropped.
     pub fn allow(&mut self, source: IpAddr, now: Instant) -> bool {
-        if !self.buckets.contains_key(&source) && self.buckets.len() >= self.limits.max_sources {
-            self.forget_idle(now);
-            if self.buckets.len() >= self.limits.max_sources {
-                return false;
-            }
-        }
         let limits = self.limits;
-        let bucket = self.buckets.entry(source).or_insert(Bucket {
-            tokens: limits.burst,
-            updated: now,
-        });
+        // One hash lookup on the hot path (a known source); the full-table case is rare.
+        let bucket = match self.buckets.get_mut(&source) {
+            Some(bucket) => bucket,
+            None => {
+                if self.buckets.len() >= limits.max_sources {
+                    self.forget_idle(now);
+                    if self.buckets.len() >= limits.max_sources {
+                        return false;
+                    }
+                }
+                self.buckets.entry(source).or_insert(Bucket {
+                    tokens: limits.burst,
+                    updated: now,
+                })
+            }
+        };
         let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * limits.per_second).min(limits.burst);
         bucket.updated = now;

@@ -153,6 +153,7 @@ fn advertised(config: &StunServerConfig, bound: SocketAddr) -> SocketAddr {
 async fn bind_udp(what: &str, address: SocketAddr) -> Result<Arc<UdpSocket>, ReflectorError> {
     UdpSocket::bind(address)
         .await
+        .inspect(crate::enlarge_receive_buffer)
         .map(Arc::new)
         .map_err(|source| ReflectorError::Bind {
             what: what.to_owned(),

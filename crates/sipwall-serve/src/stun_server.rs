@@ -99,6 +99,7 @@ impl StunServer {
                 source,
             })?;
             let bound = socket.local_addr().unwrap_or(address);
+            crate::enlarge_receive_buffer(&socket);
             addresses.push((role, bound));
             sockets[role_index(role)] = Some(Arc::new(socket));
         }
