@@ -1,12 +1,15 @@
 //! `sipwall check` in the namespace lab (root): the reflector in the server namespace, the
 //! check behind a real Linux NAT router, and every verdict compared with what the lab built.
 
-use std::io::{BufRead, BufReader};
+mod support;
+
 use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value;
 use sipwall_lab::{AlgPort, DropRule, Lab, Nat, PortForward, Transport};
+use support::Server;
 
+/// Kills a helper process (coturn) when the test ends, however it ends.
 struct Stop(Child);
 
 impl Drop for Stop {
@@ -17,32 +20,20 @@ impl Drop for Stop {
 }
 
 /// The reflector on both server addresses, with default SIP and control ports.
-fn serve(lab: &Lab) -> Stop {
-    let mut child = lab
-        .server()
-        .command(env!("CARGO_BIN_EXE_sipwall"))
-        .args([
-            "serve",
-            "--primary",
-            "198.18.0.10:3478",
-            "--alternate",
-            "198.18.0.11:3479",
-            "--duration",
-            "120",
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("sipwall serve starts");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    loop {
-        let line = lines.next().expect("serve reports its sockets").unwrap();
-        assert!(!line.contains("error"), "serve failed: {line}");
-        if line.contains("serving CONTROL/TCP") {
-            break;
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    Stop(child)
+fn serve(lab: &Lab) -> Server {
+    let args: Vec<String> = [
+        "--primary",
+        "198.18.0.10:3478",
+        "--alternate",
+        "198.18.0.11:3479",
+    ]
+    .map(String::from)
+    .to_vec();
+    Server::start_with(
+        lab.server().command(env!("CARGO_BIN_EXE_sipwall")),
+        &args,
+        300,
+    )
 }
 
 fn check(command: &mut Command, args: &[&str]) -> (Output, Value) {

@@ -3,46 +3,35 @@
 //! the port the probe went to, ports outside the range stay closed, and the nftables table is
 //! gone after the server stops. Loopback traffic skips the prerouting hook, hence the lab.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use sipwall_lab::{Lab, Nat};
 use sipwall_proto::control::{self, ClientMessage, ServerMessage};
+use support::Server;
 
 const SERVER: &str = "198.18.0.10";
 
-fn start(lab: &Lab) -> Child {
-    let mut child = lab
-        .server()
-        .command(env!("CARGO_BIN_EXE_sipwall"))
-        .args([
-            "serve",
-            "--primary",
-            &format!("{SERVER}:3478"),
-            "--sip",
-            "none",
-            "--control",
-            &format!("{SERVER}:7443"),
-            "--port-range",
-            "udp:20000-20100,tcp:20000-20100",
-            "--duration",
-            "60",
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("sipwall serve starts");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    loop {
-        let line = lines.next().expect("serve reports its sockets").unwrap();
-        assert!(!line.contains("error"), "serve failed: {line}");
-        if line.contains("serving CONTROL/TCP") {
-            break;
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    child
+fn start(lab: &Lab) -> Server {
+    let args = [
+        "--primary",
+        &format!("{SERVER}:3478"),
+        "--sip",
+        "none",
+        "--control",
+        &format!("{SERVER}:7443"),
+        "--port-range",
+        "udp:20000-20100,tcp:20000-20100",
+    ]
+    .map(String::from);
+    Server::start_with(
+        lab.server().command(env!("CARGO_BIN_EXE_sipwall")),
+        &args,
+        60,
+    )
 }
 
 /// Opens a check session from the client namespace; returns the connection and the token.
@@ -124,11 +113,7 @@ fn a_redirected_port_range_answers_on_every_port_and_is_removed_at_exit() {
 
     let tables = lab.server().run("nft", &["list", "tables"]).unwrap();
     assert!(tables.contains("sipwall_port_matrix"), "{tables}");
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status();
-    assert!(killed.unwrap().success());
-    assert!(server.wait().unwrap().success());
+    assert!(server.terminate().success(), "{}", server.log());
     let tables = lab.server().run("nft", &["list", "tables"]).unwrap();
     assert!(
         !tables.contains("sipwall_port_matrix"),

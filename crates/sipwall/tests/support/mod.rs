@@ -33,7 +33,16 @@ impl Server {
     /// Starts `sipwall serve <args> --duration <secs>` and waits until it has logged every
     /// socket (the control line comes last, then the metrics line when `--metrics` is given).
     pub fn start(args: &[String], duration_secs: u32) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sipwall"))
+        Server::start_with(
+            Command::new(env!("CARGO_BIN_EXE_sipwall")),
+            args,
+            duration_secs,
+        )
+    }
+
+    /// Like `start`, through a prepared command (e.g. one that runs inside a lab namespace).
+    pub fn start_with(mut command: Command, args: &[String], duration_secs: u32) -> Server {
+        let mut child = command
             .arg("serve")
             .args(args)
             .args(["--duration", &duration_secs.to_string()])
@@ -96,6 +105,15 @@ impl Server {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Stops the server with SIGTERM (its clean shutdown path) and returns its exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM failed");
+        self.child.wait().expect("the server can be waited for")
     }
 
     pub fn address(&self, name: &str) -> SocketAddr {
