@@ -74,6 +74,15 @@ pub fn run(args: &CheckArgs) -> Result<Exit, CliError> {
         code: Exit::Unreachable,
         message: format!("error: {e}\n  = hint: is `sipwall serve` running there, and is its control port ({}) allowed out?", control.port()),
     })?;
+    if let Some(path) = &args.html {
+        let generated = sipwall_report::format_utc(std::time::SystemTime::now());
+        std::fs::write(path, sipwall_report::check_html(&outcome, &generated)).map_err(|e| {
+            CliError::usage(format!(
+                "error: cannot write the HTML report {}: {e}",
+                path.display()
+            ))
+        })?;
+    }
     if args.json {
         emit(&pretty(&json!({
             "schema": "sipwall.check",

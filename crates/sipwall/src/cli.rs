@@ -149,6 +149,9 @@ pub struct CheckArgs {
     /// Print JSON (schema sipwall.check, version 1) instead of the human summary
     #[arg(long)]
     pub json: bool,
+    /// Also write a self-contained HTML report (inline CSS and SVG charts, no scripts) to FILE
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<std::path::PathBuf>,
 }
 
 /// `sipwall serve`: the reflector.

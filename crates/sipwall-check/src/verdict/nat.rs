@@ -147,7 +147,15 @@ static port / port preservation / no port randomisation for the phones' traffic)
                 "a middlebox rewrote addresses inside STUN payloads ({} times)",
                 rewritten.len()
             ),
-            evidence: rewritten.iter().map(|r| format!("{r:?}")).collect(),
+            evidence: rewritten
+                .iter()
+                .map(|r| {
+                    format!(
+                        "XOR-MAPPED-ADDRESS {} but MAPPED-ADDRESS {}",
+                        r.xor_mapped, r.mapped
+                    )
+                })
+                .collect(),
             fix: Some("turn off \"ALG\" / payload-rewriting features on the router".into()),
             sources: Vec::new(),
         });
