@@ -26,8 +26,8 @@ pub enum Command {
     /// Show, check and export provider profiles (the provider's requirements as a file)
     #[command(subcommand)]
     Profile(ProfileCommand),
-    /// Render firewall configuration from a profile (not available yet)
-    Rules(NotYet),
+    /// Render firewall configuration from a profile (nftables today; more vendors to come)
+    Rules(Box<RulesArgs>),
     /// Audit a firewall export against a profile (not available yet)
     Audit(NotYet),
     /// Test this network live against a sipwall reflector: ports, inbound forwards (more to come)
@@ -88,6 +88,52 @@ Exit code 0 when every file is valid, 2 when any has an error, 1 with --strict w
     },
     /// Print the JSON Schema of the profile format (for editors and CI checks)
     Schema,
+}
+
+/// `sipwall rules`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+sipwall rules --vendor nftables --profile cloudli --set outbound_proxy=proxy.example.net > sipwall.nft\n  \
+sudo nft -c -f sipwall.nft && sudo nft -f sipwall.nft\n  \
+sipwall rules --vendor nftables --profile fonality-pbxtra-premise --set pbx_address=192.168.1.10 --explain\n  \
+sipwall rules --vendor nftables --capabilities\n\n\
+Vendors available today: nftables. The rest of the list in docs/rules.md is still to come.")]
+pub struct RulesArgs {
+    /// The firewall to render for: nftables
+    #[arg(long, value_name = "VENDOR")]
+    pub vendor: String,
+    /// The provider's requirements: a built-in profile id or a profile file
+    #[arg(
+        long,
+        value_name = "NAME|FILE",
+        required_unless_present = "capabilities"
+    )]
+    pub profile: Option<String>,
+    /// Fill a profile parameter, e.g. --set outbound_proxy=proxy.example.net (repeatable)
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// The WAN (internet side) interface
+    #[arg(long, value_name = "IF", default_value = "wan0")]
+    pub wan: String,
+    /// The LAN (inside) interface
+    #[arg(long, value_name = "IF", default_value = "lan0")]
+    pub lan: String,
+    /// Inside prefix, e.g. 192.168.1.0/24: outbound rules then match only these sources (repeatable)
+    #[arg(long = "lan-prefix", value_name = "CIDR")]
+    pub lan_prefixes: Vec<String>,
+    /// Forwarded traffic no rule allows: drop (a VoIP-only firewall) or accept (only add the
+    /// drops and the VoIP rules to a firewall that carries other traffic)
+    #[arg(long, value_name = "ACTION", default_value = "drop", value_parser = ["drop", "accept"])]
+    pub forward_default: String,
+    /// Precede each block with the requirement it implements and its source
+    #[arg(long)]
+    pub explain: bool,
+    /// Print JSON (schema sipwall.rules, version 1): the text, its limitations and the model
+    #[arg(long)]
+    pub json: bool,
+    /// Print what the vendor can and cannot express, instead of rules
+    #[arg(long)]
+    pub capabilities: bool,
 }
 
 /// `sipwall demo`.

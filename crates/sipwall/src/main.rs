@@ -6,6 +6,7 @@ mod demo_cmd;
 mod exit;
 mod profile_cmd;
 mod render;
+mod rules_cmd;
 mod serve_cmd;
 
 use std::process::ExitCode;
@@ -19,7 +20,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Profile(command) => profile_cmd::run(command),
-        Command::Rules(_) => not_available("rules", "profile → firewall configuration"),
+        Command::Rules(args) => rules_cmd::run(&args),
         Command::Audit(_) => not_available("audit", "firewall export → findings"),
         Command::Check(args) => check_cmd::run(&args),
         Command::Demo(args) => demo_cmd::run(&args),
