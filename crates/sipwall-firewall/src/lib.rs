@@ -42,6 +42,12 @@ pub enum Error {
     BadInterface { option: &'static str, name: String },
     #[error("unknown vendor `{given}`; valid vendors: {}", .valid.join(", "))]
     UnknownVendor { given: String, valid: Vec<String> },
+    #[error("{vendor} has no dialect for version `{given}`; valid: {}", .valid.join(", "))]
+    UnknownVersion {
+        vendor: String,
+        given: String,
+        valid: Vec<String>,
+    },
 }
 
 /// Profile → model → vendor text. `explain` precedes each block with comments naming the

@@ -99,15 +99,15 @@ sipwall rules --vendor nftables --profile fonality-pbxtra-premise --set pbx_addr
 sipwall rules --vendor nftables --capabilities\n\n\
 Vendors available today: nftables. The rest of the list in docs/rules.md is still to come.")]
 pub struct RulesArgs {
-    /// The firewall to render for: nftables
+    /// The firewall to render for (a name from `sipwall rules --vendor list`)
     #[arg(long, value_name = "VENDOR")]
     pub vendor: String,
-    /// The provider's requirements: a built-in profile id or a profile file
-    #[arg(
-        long,
-        value_name = "NAME|FILE",
-        required_unless_present = "capabilities"
-    )]
+    /// The vendor's software version, where dialects differ (e.g. FortiOS 6.0 vs 6.2)
+    #[arg(long = "version", value_name = "VERSION")]
+    pub vendor_version: Option<String>,
+    /// The provider's requirements: a built-in profile id or a profile file (required unless
+    /// --capabilities or --vendor list)
+    #[arg(long, value_name = "NAME|FILE")]
     pub profile: Option<String>,
     /// Fill a profile parameter, e.g. --set outbound_proxy=proxy.example.net (repeatable)
     #[arg(long = "set", value_name = "NAME=VALUE")]

@@ -11,9 +11,10 @@ use crate::profile_cmd::{emit, open_resolved, pretty};
 const JSON_VERSION: u32 = 1;
 
 pub fn run(args: &RulesArgs) -> Result<Exit, CliError> {
-    let vendor: Vendor = args
-        .vendor
-        .parse()
+    if args.vendor == "list" {
+        return list_vendors(args.json);
+    }
+    let vendor = Vendor::select(&args.vendor, args.vendor_version.as_deref())
         .map_err(|e| CliError::usage(format!("error: {e}")))?;
     if args.capabilities {
         return capabilities(vendor, args.json);
@@ -21,7 +22,7 @@ pub fn run(args: &RulesArgs) -> Result<Exit, CliError> {
     let name = args
         .profile
         .as_deref()
-        .expect("clap requires --profile without --capabilities");
+        .ok_or_else(|| CliError::usage("error: --profile is required\n  = hint: a built-in id from `sipwall profile list`, or a profile file"))?;
     let (origin, _, resolved) = open_resolved(name, &args.set)?;
     let lan_prefixes = args
         .lan_prefixes
@@ -54,6 +55,25 @@ pub fn run(args: &RulesArgs) -> Result<Exit, CliError> {
         })))?;
     } else {
         emit(&rendering.text)?;
+    }
+    Ok(Exit::Success)
+}
+
+fn list_vendors(json: bool) -> Result<Exit, CliError> {
+    if json {
+        let rows: Vec<_> = Vendor::ALL
+            .iter()
+            .map(|v| json!({"id": v.id(), "family": v.family(), "versions": v.versions()}))
+            .collect();
+        emit(&pretty(
+            &json!({"schema": "sipwall.rules-vendors", "version": JSON_VERSION, "vendors": rows}),
+        ))?;
+    } else {
+        let mut text = String::new();
+        for v in Vendor::ALL {
+            text.push_str(&format!("{:<16} {}\n", v.id(), v.versions()));
+        }
+        emit(&text)?;
     }
     Ok(Exit::Success)
 }

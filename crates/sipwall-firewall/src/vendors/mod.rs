@@ -1,8 +1,6 @@
 //! Firewall dialects, one module each, alike in shape: `ID`, `CAPABILITIES` and
 //! `render(&Policy, explain) -> Rendering`. A parser for the auditor will sit beside `render`.
 
-pub mod nftables;
-
 use std::fmt;
 use std::str::FromStr;
 
@@ -11,33 +9,89 @@ use serde::{Deserialize, Serialize};
 use crate::Error;
 use crate::model::{Origin, Policy};
 
-/// A firewall dialect sipwall renders.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Vendor {
-    Nftables,
+/// Every dialect, one line each: `Variant => module`. A module has `ID` (the `--vendor` name),
+/// `FAMILY` (what `--vendor` also accepts when `--version` picks among dialects), `VERSIONS`
+/// (the versions it renders for, in words), `fn matches_version(&str) -> bool`,
+/// `CAPABILITIES` and `fn render(&Policy, explain) -> Rendering`.
+macro_rules! vendors {
+    ($($variant:ident => $module:ident),* $(,)?) => {
+        $(pub mod $module;)*
+
+        /// A firewall dialect sipwall renders.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "kebab-case")]
+        pub enum Vendor {
+            $($variant),*
+        }
+
+        impl Vendor {
+            pub const ALL: &'static [Vendor] = &[$(Vendor::$variant),*];
+
+            /// The id used on the command line (`--vendor nftables`).
+            pub fn id(self) -> &'static str {
+                match self { $(Vendor::$variant => $module::ID),* }
+            }
+
+            /// The product the dialect belongs to (`fortigate` for `fortigate-6.0`).
+            pub fn family(self) -> &'static str {
+                match self { $(Vendor::$variant => $module::FAMILY),* }
+            }
+
+            /// The versions the dialect is for, in words.
+            pub fn versions(self) -> &'static str {
+                match self { $(Vendor::$variant => $module::VERSIONS),* }
+            }
+
+            pub fn matches_version(self, version: &str) -> bool {
+                match self { $(Vendor::$variant => $module::matches_version(version)),* }
+            }
+
+            pub fn render(self, policy: &Policy, explain: bool) -> Rendering {
+                match self { $(Vendor::$variant => $module::render(policy, explain)),* }
+            }
+
+            /// What the vendor can express natively, approximately, or not at all.
+            pub fn capabilities(self) -> &'static [Capability] {
+                match self { $(Vendor::$variant => $module::CAPABILITIES),* }
+            }
+        }
+    };
+}
+
+vendors! {
+    Nftables => nftables,
 }
 
 impl Vendor {
-    pub const ALL: &'static [Vendor] = &[Vendor::Nftables];
-
-    /// The id used on the command line (`--vendor nftables`).
-    pub fn id(self) -> &'static str {
-        match self {
-            Vendor::Nftables => nftables::ID,
+    /// The dialect for `--vendor NAME [--version V]`: NAME is a dialect id, or a family whose
+    /// dialect is chosen by the version (the newest when no version is given).
+    pub fn select(name: &str, version: Option<&str>) -> Result<Vendor, Error> {
+        let name = name.trim();
+        let candidates: Vec<Vendor> = Vendor::ALL
+            .iter()
+            .copied()
+            .filter(|v| v.id().eq_ignore_ascii_case(name) || v.family().eq_ignore_ascii_case(name))
+            .collect();
+        if candidates.is_empty() {
+            return Err(Error::UnknownVendor {
+                given: name.to_string(),
+                valid: Vendor::ALL.iter().map(|v| v.id().to_string()).collect(),
+            });
         }
-    }
-
-    pub fn render(self, policy: &Policy, explain: bool) -> Rendering {
-        match self {
-            Vendor::Nftables => nftables::render(policy, explain),
-        }
-    }
-
-    /// What the vendor can express natively, approximately, or not at all.
-    pub fn capabilities(self) -> &'static [Capability] {
-        match self {
-            Vendor::Nftables => nftables::CAPABILITIES,
+        match version {
+            None => Ok(*candidates.last().expect("not empty")),
+            Some(version) => candidates
+                .iter()
+                .copied()
+                .find(|v| v.matches_version(version))
+                .ok_or_else(|| Error::UnknownVersion {
+                    vendor: name.to_string(),
+                    given: version.to_string(),
+                    valid: candidates
+                        .iter()
+                        .map(|v| format!("{} ({})", v.id(), v.versions()))
+                        .collect(),
+                }),
         }
     }
 }
@@ -52,14 +106,7 @@ impl FromStr for Vendor {
     type Err = Error;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Vendor::ALL
-            .iter()
-            .copied()
-            .find(|v| v.id().eq_ignore_ascii_case(text.trim()))
-            .ok_or_else(|| Error::UnknownVendor {
-                given: text.to_string(),
-                valid: Vendor::ALL.iter().map(|v| v.id().to_string()).collect(),
-            })
+        Vendor::select(text, None)
     }
 }
 

@@ -23,6 +23,13 @@ use crate::model::{
 };
 
 pub const ID: &str = "nftables";
+pub const FAMILY: &str = "nftables";
+pub const VERSIONS: &str = "nftables 0.9.1 and later (ct timeout objects); checked with 1.0.6";
+
+/// One dialect for every nftables version that has `ct timeout` objects.
+pub fn matches_version(_version: &str) -> bool {
+    true
+}
 /// The table sipwall owns; reloading the file replaces it and touches nothing else.
 pub const TABLE: &str = "sipwall";
 
