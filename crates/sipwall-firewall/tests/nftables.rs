@@ -147,10 +147,10 @@ fn bad_interface_names_and_vendors_are_refused_with_the_valid_choices() {
         matches!(err, Error::BadInterface { option: "wan", .. }),
         "{err:?}"
     );
-    let err = "iptables".parse::<Vendor>().unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "unknown vendor `iptables`; valid vendors: nftables"
+    let err = "checkpoint".parse::<Vendor>().unwrap_err().to_string();
+    assert!(
+        err.starts_with("unknown vendor `checkpoint`; valid vendors: nftables"),
+        "{err}"
     );
     assert_eq!("NFTables".parse::<Vendor>().unwrap(), Vendor::Nftables);
 }

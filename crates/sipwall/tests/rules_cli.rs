@@ -62,9 +62,29 @@ fn the_on_site_pbx_profile_renders_to_rules_nft_accepts() {
 
 #[test]
 fn unknown_vendors_and_missing_parameters_are_named() {
-    let output = sipwall(&["rules", "--vendor", "cisco-asa", "--profile", "cloudli"]);
+    let output = sipwall(&["rules", "--vendor", "checkpoint", "--profile", "cloudli"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("valid vendors: nftables"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("valid vendors: nftables") && stderr.contains("fortigate-6.2"),
+        "{stderr}"
+    );
+
+    let output = sipwall(&[
+        "rules",
+        "--vendor",
+        "fortigate",
+        "--version",
+        "latest",
+        "--profile",
+        "rfc-baseline",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("fortigate-6.0") && stderr.contains("fortigate-6.2"),
+        "{stderr}"
+    );
 
     let output = sipwall(&["rules", "--vendor", "nftables", "--profile", "cloudli"]);
     assert_eq!(output.status.code(), Some(2));

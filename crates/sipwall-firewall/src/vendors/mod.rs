@@ -60,7 +60,14 @@ macro_rules! vendors {
 
 vendors! {
     Nftables => nftables,
+    Iptables => iptables,
+    Openwrt => openwrt,
+    Fortigate60 => fortigate_6_0,
+    Fortigate62 => fortigate_6_2,
 }
+
+/// Shared by the script dialects (OpenWrt, RouterOS, VyOS, EdgeOS).
+mod script;
 
 impl Vendor {
     /// The dialect for `--vendor NAME [--version V]`: NAME is a dialect id, or a family whose

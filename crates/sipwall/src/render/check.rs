@@ -53,7 +53,8 @@ pub fn summary(outcome: &CheckOutcome) -> String {
     let mut table = Table::new();
     table.load_style(presets::UTF8_FULL_CONDENSED);
     table.set_content_arrangement(ContentArrangement::Dynamic);
-    if !table.is_tty() {
+    // Piped, or a terminal that reports no width (e.g. under `script`): a fixed width.
+    if !table.is_tty() || table.width().is_none_or(|w| w == 0) {
         table.set_width(PIPE_WIDTH);
     }
     table.set_header(vec!["", "requirement", "observed"]);
