@@ -207,8 +207,14 @@ pub async fn run_check(
         })
         .await
     };
-    let (alg, outbound, nat, path, media, lifetime) =
-        tokio::join!(alg, outbound, nat, path, media, lifetime);
+    // The lifetime test primes dozens of sockets against the same STUN socket as the NAT test
+    // and the port beacons: it starts when those are done, so the reflector's per-source rate
+    // limit never sees them at once (a rate-limited request would look like loss).
+    let quick = async {
+        let quick = tokio::join!(alg, outbound, nat, path);
+        (quick, lifetime.await)
+    };
+    let (((alg, outbound, nat, path), lifetime), media) = tokio::join!(quick, media);
     if let Some(report) = &media {
         verdicts.extend(verdict::judge_media(report));
     }
