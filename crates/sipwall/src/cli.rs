@@ -26,7 +26,7 @@ pub enum Command {
     /// Show, check and export provider profiles (the provider's requirements as a file)
     #[command(subcommand)]
     Profile(ProfileCommand),
-    /// Render firewall configuration from a profile (nftables, iptables, OpenWrt, FortiGate)
+    /// Render firewall configuration from a profile for your firewall vendor
     Rules(Box<RulesArgs>),
     /// Audit a firewall export against a profile (not available yet)
     Audit(NotYet),
@@ -97,8 +97,9 @@ sipwall rules --vendor nftables --profile cloudli --set outbound_proxy=proxy.exa
 sudo nft -c -f sipwall.nft && sudo nft -f sipwall.nft\n  \
 sipwall rules --vendor nftables --profile fonality-pbxtra-premise --set pbx_address=192.168.1.10 --explain\n  \
 sipwall rules --vendor nftables --capabilities\n\n\
-Vendors today: nftables, iptables (+ ip6tables), openwrt, fortigate (FortiOS 6.0 / 6.2+);\n\
-`sipwall rules --vendor list` shows them. The others in docs/rules.md are still to come.")]
+Vendors today: nftables, iptables, openwrt, fortigate (6.0 / 6.2+), cisco-asa, mikrotik (v6 / v7),\n\
+vyos (1.3 / 1.4+), edgeos; `sipwall rules --vendor list` shows them. The others in\n\
+docs/rules.md are still to come.")]
 pub struct RulesArgs {
     /// The firewall to render for (a name from `sipwall rules --vendor list`)
     #[arg(long, value_name = "VENDOR")]

@@ -64,6 +64,12 @@ vendors! {
     Openwrt => openwrt,
     Fortigate60 => fortigate_6_0,
     Fortigate62 => fortigate_6_2,
+    CiscoAsa => cisco_asa,
+    MikrotikV6 => mikrotik_v6,
+    MikrotikV7 => mikrotik_v7,
+    Vyos13 => vyos_1_3,
+    Vyos14 => vyos_1_4,
+    Edgeos => edgeos,
 }
 
 /// Shared by the script dialects (OpenWrt, RouterOS, VyOS, EdgeOS).
