@@ -5,7 +5,7 @@
 //! and a record the check fetches). Sessions are capped in number, per IP and in age.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -150,11 +150,6 @@ impl Sessions {
     pub fn count(&self) -> usize {
         self.by_token.lock().expect("sessions lock").len()
     }
-
-    pub fn open_for_ip(&self, ip: IpAddr) -> usize {
-        let sessions = self.by_token.lock().expect("sessions lock");
-        sessions.values().filter(|s| s.peer.ip() == ip).count()
-    }
 }
 
 /// 128 random bits as 32 lowercase hex characters.
@@ -201,7 +196,6 @@ mod tests {
         );
         sessions.open(peer(2, 1)).unwrap();
         assert_eq!(sessions.open(peer(3, 1)).unwrap_err(), OpenError::Full);
-        assert_eq!(sessions.open_for_ip(peer(1, 0).ip()), 2);
     }
 
     #[test]
