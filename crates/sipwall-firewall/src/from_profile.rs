@@ -27,6 +27,9 @@ pub struct Options {
     /// What happens to forwarded traffic no rule allows: `drop` (a VoIP-only firewall) or
     /// `accept` (the rules are added to a device that carries other traffic too).
     pub forward_default: Action,
+    /// FortiGate: the VDOM to write the rules into, on a unit with VDOMs enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vdom: Option<String>,
 }
 
 impl Default for Options {
@@ -36,6 +39,7 @@ impl Default for Options {
             lan: "lan0".into(),
             lan_prefixes: Vec::new(),
             forward_default: Action::Drop,
+            vdom: None,
         }
     }
 }
@@ -59,6 +63,7 @@ impl Policy {
             zones: Zones {
                 lan: options.lan.clone(),
                 wan: options.wan.clone(),
+                vdom: options.vdom.clone(),
             },
             forward_default: options.forward_default,
             rules: Vec::new(),

@@ -57,6 +57,9 @@ pub struct ProfileRef {
 pub struct Zones {
     pub lan: String,
     pub wan: String,
+    /// The virtual domain (FortiGate VDOM) the rules belong to; `None` on a unit without them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vdom: Option<String>,
 }
 
 /// Where an item of the policy comes from: the profile requirement and its sources.

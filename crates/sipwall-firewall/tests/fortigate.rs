@@ -248,11 +248,24 @@ fn per_port_timeouts_and_policy_knobs_from_the_profile() {
     let profile = builtin_filled("algar-cloudphone-pro");
     let rendering = render(&profile, Vendor::Fortigate62, &Options::default(), false).unwrap();
     let text = &rendering.text;
+    // Without VDOMs the global setting stands alone; with them it sits in `config global`
+    // and everything per VDOM inside `config vdom` / `edit NAME`.
+    assert!(text.contains("config system global\n    set udp-idle-timer 300\nend\n"));
+    assert!(!text.contains("config vdom") && !text.contains("config global"));
+    let vdom = Options {
+        vdom: Some("voice".into()),
+        ..Options::default()
+    };
+    let with_vdom = render(&profile, Vendor::Fortigate62, &vdom, false)
+        .unwrap()
+        .text;
     assert!(
-        text.contains(
+        with_vdom.contains(
             "config global\nconfig system global\n    set udp-idle-timer 300\nend\nend\n"
         )
     );
+    assert!(with_vdom.contains("config vdom\nedit voice\n"));
+    assert!(with_vdom.trim_end().ends_with("end") || with_vdom.contains("\nnext\nend\n"));
     assert!(text.contains("set session-ttl 43200"));
     assert!(text.contains("set auto-asic-offload disable"));
     assert!(text.contains("set type fqdn"));

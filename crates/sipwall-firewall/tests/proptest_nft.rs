@@ -141,6 +141,7 @@ fn policy() -> impl Strategy<Value = Policy> {
                 zones: Zones {
                     lan: "lan0".into(),
                     wan: "wan0".into(),
+                    vdom: None,
                 },
                 forward_default: if drop { Action::Drop } else { Action::Accept },
                 rules,

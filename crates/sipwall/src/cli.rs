@@ -97,9 +97,9 @@ sipwall rules --vendor nftables --profile cloudli --set outbound_proxy=proxy.exa
 sudo nft -c -f sipwall.nft && sudo nft -f sipwall.nft\n  \
 sipwall rules --vendor nftables --profile fonality-pbxtra-premise --set pbx_address=192.168.1.10 --explain\n  \
 sipwall rules --vendor nftables --capabilities\n\n\
-Vendors today: nftables, iptables, openwrt, fortigate (6.0 / 6.2+), cisco-asa, mikrotik (v6 / v7),\n\
-vyos (1.3 / 1.4+), edgeos; `sipwall rules --vendor list` shows them. The others in\n\
-docs/rules.md are still to come.")]
+Vendors: nftables, iptables, openwrt, fortigate (6.0 / 6.2+), cisco-asa, cisco-ios, juniper-srx,\n\
+panos, mikrotik (v6 / v7), vyos (1.3 / 1.4+), edgeos, pfsense (also OPNsense), sonicwall, and\n\
+consumer (a checklist for home routers); `sipwall rules --vendor list` describes them.")]
 pub struct RulesArgs {
     /// The firewall to render for (a name from `sipwall rules --vendor list`)
     #[arg(long, value_name = "VENDOR")]
@@ -120,6 +120,9 @@ pub struct RulesArgs {
     /// The LAN (inside) interface
     #[arg(long, value_name = "IF", default_value = "lan0")]
     pub lan: String,
+    /// FortiGate with VDOMs: the VDOM to write the rules into (without it: a unit without VDOMs)
+    #[arg(long, value_name = "NAME")]
+    pub vdom: Option<String>,
     /// Inside prefix, e.g. 192.168.1.0/24: outbound rules then match only these sources (repeatable)
     #[arg(long = "lan-prefix", value_name = "CIDR")]
     pub lan_prefixes: Vec<String>,

@@ -39,6 +39,7 @@ pub fn run(args: &RulesArgs) -> Result<Exit, CliError> {
         wan: args.wan.clone(),
         lan: args.lan.clone(),
         lan_prefixes,
+        vdom: args.vdom.clone(),
         forward_default: if args.forward_default == "accept" {
             Action::Accept
         } else {

@@ -23,7 +23,7 @@ pub fn matches_version(version: &str) -> bool {
 
 pub const CAPABILITIES: &[Capability] = common::CAPABILITIES;
 
-/// Renders the policy as a FortiOS (before 6.2) CLI script for VDOM `root`.
+/// Renders the policy as a FortiOS (before 6.2) CLI script (for one VDOM with `--vdom`).
 pub fn render(policy: &Policy, explain: bool) -> Rendering {
     common::render(
         policy,

@@ -21,7 +21,7 @@ pub fn matches_version(version: &str) -> bool {
 
 pub const CAPABILITIES: &[Capability] = common::CAPABILITIES;
 
-/// Renders the policy as a FortiOS (6.2 and later) CLI script for VDOM `root`.
+/// Renders the policy as a FortiOS (6.2 and later) CLI script (for one VDOM with `--vdom`).
 pub fn render(policy: &Policy, explain: bool) -> Rendering {
     common::render(
         policy,

@@ -38,9 +38,6 @@ use crate::model::{
 };
 use crate::vendors::{Capability, Limitation, Rendering, Support, Vendor};
 
-/// The VDOM the script is written for (no VDOM field in the model or options).
-pub const VDOM: &str = "root";
-
 /// First `config system session-ttl` / `config port` entry id sipwall uses.
 const SESSION_TTL_FIRST_ID: u32 = 901;
 
@@ -341,16 +338,16 @@ fn has_note(policy: &Policy, topic: &str) -> bool {
 
 fn limitations(policy: &Policy, addresses: &Addresses, dialect: Dialect) -> Vec<Limitation> {
     let mut out = Vec::new();
-    out.push(Limitation {
-        topic: "vdom".into(),
-        text: format!(
-            "written for a FortiGate with VDOMs enabled, VDOM \"{VDOM}\" (sipwall has no VDOM \
-             option yet): for another VDOM change `edit {VDOM}` after `config vdom`; on a unit \
-             without VDOMs leave out the `config vdom` and `edit {VDOM}` lines and the `next` \
-             and `end` lines that close them at the end of the script"
-        ),
-        origins: Vec::new(),
-    });
+    if policy.zones.vdom.is_none() {
+        out.push(Limitation {
+            topic: "vdom".into(),
+            text: "written for a FortiGate without VDOMs; on a unit with VDOMs render with \
+                   `--vdom NAME` (the VoIP settings, addresses, services, VIPs and policies are \
+                   per VDOM, the session helper and `udp-idle-timer` global)"
+                .into(),
+            origins: Vec::new(),
+        });
+    }
     if !addresses.skipped_v6.is_empty() {
         out.push(Limitation {
             topic: "ipv6".into(),
@@ -469,16 +466,22 @@ pub(in crate::vendors) fn render(
     };
     header(&mut out, &limitations, dialect, vendor);
     global_part(&mut out, dialect);
-    out.line(0, "config vdom");
-    out.line(0, &format!("edit {VDOM}"));
+    // With VDOMs everything below is per VDOM (research §3.1 [D] ta-p/384586).
+    let vdom = policy.zones.vdom.clone();
+    if let Some(vdom) = &vdom {
+        out.line(0, "config vdom");
+        out.line(0, &format!("edit {vdom}"));
+    }
     alg_settings(&mut out, dialect);
     session_ttl(&mut out);
     address_objects(&mut out, &addresses);
     services(&mut out);
     vips(&mut out);
     policies(&mut out, &addresses);
-    out.line(0, "next");
-    out.line(0, "end");
+    if vdom.is_some() {
+        out.line(0, "next");
+        out.line(0, "end");
+    }
     clear_sessions(&mut out);
     Rendering {
         vendor,
@@ -502,8 +505,13 @@ fn header(out: &mut Out<'_>, limitations: &[Limitation], dialect: Dialect, vendo
         &format!(
             "WAN interface \"{}\", LAN interface \"{}\". Paste into the CLI console (lines \
              starting with # are comments) or run as a CLI script; no offline validator exists, \
-             so check the output of each command. VDOM \"{VDOM}\": see the vdom note below.",
-            policy.zones.wan, policy.zones.lan
+             so check the output of each command. {}",
+            policy.zones.wan,
+            policy.zones.lan,
+            match &policy.zones.vdom {
+                Some(vdom) => format!("Written for VDOM \"{vdom}\" (`--vdom`)."),
+                None => "Written for a unit without VDOMs (`--vdom NAME` for one with them).".to_owned(),
+            }
         ),
     );
     out.note(
@@ -562,21 +570,30 @@ fn global_part(out: &mut Out<'_>, _dialect: Dialect) {
         out.origins(0, "SIP ALG / session helper off", &origins);
         // research §3.1 [D] ta-p/211669 and ta-p/384586: the `sip` session helper is global and
         // its entry number differs per unit, so it is looked up, never guessed.
+        let global = if policy.zones.vdom.is_some() {
+            "`config global`, then "
+        } else {
+            ""
+        };
         out.note(
             0,
-            "SIP session helper (global): its entry number differs per unit (often 13), so \
-             sipwall does not delete a guessed number. In the CLI run `config global` (only with \
-             VDOMs), then `show system session-helper`, and find the entry with `set name sip` \
-             (usually `set protocol 17` and `set port 5060`). Then delete that entry:",
+            &format!(
+                "SIP session helper (global): its entry number differs per unit (often 13), so \
+             sipwall does not delete a guessed number. In the CLI run {}`show system \
+             session-helper`, and find the entry with `set name sip` (usually `set protocol 17` \
+             and `set port 5060`). Then delete that entry:",
+                global
+            ),
         );
         out.note(0, "  config system session-helper");
         out.note(0, "      delete <number of the sip entry>");
         out.note(0, "  end");
-        out.note(
-            0,
-            "Without VDOMs run the same without `config global`. With VDOMs the helper can only \
-             be removed globally, for every VDOM.",
-        );
+        if policy.zones.vdom.is_some() {
+            out.note(
+                0,
+                "With VDOMs the helper can only be removed globally, for every VDOM.",
+            );
+        }
         out.blank();
     }
     let global: Vec<_> = policy
@@ -601,18 +618,19 @@ fn global_part(out: &mut Out<'_>, _dialect: Dialect) {
              it): `udp-idle-timer` in `config system global` (default 180 s). Trade-off: every \
              UDP flow through the unit keeps its session this long.",
         );
-        out.line(0, "config global");
+        let vdoms = policy.zones.vdom.is_some();
+        if vdoms {
+            out.line(0, "config global");
+        }
         out.line(0, "config system global");
         out.line(
             1,
             &format!("set udp-idle-timer {}", timeout.replied_seconds.max(1)),
         );
         out.line(0, "end");
-        out.line(0, "end");
-        out.note(
-            0,
-            "Without VDOMs: only the three lines from `config system global` on.",
-        );
+        if vdoms {
+            out.line(0, "end");
+        }
         out.blank();
     }
 }
@@ -1003,8 +1021,14 @@ fn clear_sessions(out: &mut Out<'_>) {
         0,
         &format!(
             "After the change, clear the existing SIP sessions so that new ones are set up \
-             without the ALG (with VDOMs: first `config vdom`, `edit {VDOM}`), once per port \
-             the ALG hooks:"
+             without the ALG{}, once per port the ALG hooks:",
+            policy
+                .zones
+                .vdom
+                .as_ref()
+                .map_or(String::new(), |v| format!(
+                    " (first `config vdom`, `edit {v}`)"
+                ))
         ),
     );
     out.note(0, "  diagnose sys session filter clear");

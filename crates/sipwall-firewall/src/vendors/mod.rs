@@ -70,6 +70,12 @@ vendors! {
     Vyos13 => vyos_1_3,
     Vyos14 => vyos_1_4,
     Edgeos => edgeos,
+    JuniperSrx => juniper_srx,
+    Pfsense => pfsense,
+    Consumer => consumer,
+    CiscoIos => cisco_ios,
+    Panos => panos,
+    Sonicwall => sonicwall,
 }
 
 /// Shared by the script dialects (OpenWrt, RouterOS, VyOS, EdgeOS).
