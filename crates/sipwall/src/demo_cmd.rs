@@ -83,10 +83,11 @@ and `sipwall check --server 127.0.0.1:PORT`"
     Ok(exit_of(status.code()))
 }
 
+/// The demo succeeds when the check ran to its report, whatever the report found (the lab
+/// demo is meant to find the ALG); a check that could not run is the demo's failure.
 fn exit_of(code: Option<i32>) -> Exit {
     match code {
-        Some(0) => Exit::Success,
-        Some(1) => Exit::Findings,
+        Some(0 | 1) => Exit::Success,
         Some(3) => Exit::Unreachable,
         _ => Exit::Usage,
     }

@@ -35,7 +35,8 @@ fn the_lab_demo_finds_the_kernel_sip_alg() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    // The demo ran to its report: exit 0, although the report has failures.
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("FAIL sip-alg"), "{stdout}");
     assert!(
         stdout.contains("Via sent-by rewritten 10.77.0.2:5060 → 198.18.0.1:5060"),
