@@ -29,6 +29,15 @@ pub fn run(args: &ServeArgs) -> Result<Exit, CliError> {
     let log_format = args.log_format.clone().or(file.log.format.clone());
     init_logging(log_format.as_deref().unwrap_or("text"))?;
     let config = reflector_config(args, &file)?;
+    // SIGINT / SIGTERM end the loop below, so the sockets close and the final counters print.
+    // Installed before anything is served: a signal right after the first "serving" line
+    // (a supervisor stopping it at once) must still get the clean stop.
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, stop.clone()).map_err(|e| {
+            CliError::usage(format!("error: cannot install the signal handler: {e}"))
+        })?;
+    }
     let reflector =
         Reflector::start(&config).map_err(|e| CliError::usage(format!("error: {e}")))?;
     for socket in reflector.sockets() {
@@ -46,13 +55,6 @@ pub fn run(args: &ServeArgs) -> Result<Exit, CliError> {
     }
     if let Some(address) = config.metrics {
         info!(%address, "metrics (Prometheus text format) over HTTP");
-    }
-    // SIGINT / SIGTERM end the loop below, so the sockets close and the final counters print.
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, stop.clone()).map_err(|e| {
-            CliError::usage(format!("error: cannot install the signal handler: {e}"))
-        })?;
     }
     let started = Instant::now();
     let mut last_report = Instant::now();
