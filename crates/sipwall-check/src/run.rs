@@ -210,9 +210,16 @@ pub async fn run_check(
     // The lifetime test primes dozens of sockets against the same STUN socket as the NAT test
     // and the port beacons: it starts when those are done, so the reflector's per-source rate
     // limit never sees them at once (a rate-limited request would look like loss).
+    // The SIP ALG test and the NAT test's port-preservation probe both want local port 5060:
+    // the ALG test goes first (ALGs key on it), the NAT test and the path right after.
+    let alg_then_nat = async {
+        let alg = alg.await;
+        let (nat, path) = tokio::join!(nat, path);
+        (alg, nat, path)
+    };
     let quick = async {
-        let quick = tokio::join!(alg, outbound, nat, path);
-        (quick, lifetime.await)
+        let ((alg, nat, path), outbound) = tokio::join!(alg_then_nat, outbound);
+        ((alg, outbound, nat, path), lifetime.await)
     };
     let (((alg, outbound, nat, path), lifetime), media) = tokio::join!(quick, media);
     if let Some(report) = &media {
