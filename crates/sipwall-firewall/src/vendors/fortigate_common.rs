@@ -28,7 +28,6 @@
 //!   (docs.fortinet.com/document/fortigate/6.2.10/cli-reference/291620).
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use ipnet::IpNet;
 
@@ -162,17 +161,7 @@ impl Out<'_> {
         for origin in origins {
             self.note(indent, &format!("  requirement: {}", origin.requirement));
             for source in &origin.sources {
-                let mut text = match (&source.doc, source.rfc) {
-                    (Some(doc), _) => format!("    source: {doc} § {}", source.section),
-                    (None, Some(rfc)) => format!("    source: RFC {rfc} § {}", source.section),
-                    (None, None) => format!("    source: § {}", source.section),
-                };
-                if let Some(quote) = &source.quote {
-                    let quote: String = quote.split_whitespace().collect::<Vec<_>>().join(" ");
-                    let short: String = quote.chars().take(200).collect();
-                    let ellipsis = if short.len() < quote.len() { "…" } else { "" };
-                    let _ = write!(text, " — \"{short}{ellipsis}\"");
-                }
+                let text = format!("    source: {}", crate::vendors::source_text(source));
                 self.note(indent, &text);
             }
         }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::model::{Origin, Policy};
+use sipwall_profile::Source;
 
 /// Every dialect, one line each: `Variant => module`. A module has `ID` (the `--vendor` name),
 /// `FAMILY` (what `--vendor` also accepts when `--version` picks among dialects), `VERSIONS`
@@ -127,6 +128,23 @@ impl FromStr for Vendor {
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         Vendor::select(text, None)
     }
+}
+
+/// How `--explain` names one source of a requirement: `doc § section — "quote"` (the quote
+/// on one line, cut at 200 characters). Every dialect prints it in its own comment syntax.
+pub(crate) fn source_text(source: &Source) -> String {
+    let mut text = match (&source.doc, source.rfc) {
+        (Some(doc), _) => format!("{doc} § {}", source.section),
+        (None, Some(rfc)) => format!("RFC {rfc} § {}", source.section),
+        (None, None) => format!("§ {}", source.section),
+    };
+    if let Some(quote) = &source.quote {
+        let quote: String = quote.split_whitespace().collect::<Vec<_>>().join(" ");
+        let short: String = quote.chars().take(200).collect();
+        let ellipsis = if short.len() < quote.len() { "…" } else { "" };
+        text.push_str(&format!(" — \"{short}{ellipsis}\""));
+    }
+    text
 }
 
 /// A rendered configuration and what it could not express.

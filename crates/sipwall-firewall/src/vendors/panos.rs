@@ -142,17 +142,7 @@ impl<'a> Out<'a> {
         for origin in origins {
             self.note(&format!("  requirement: {}", origin.requirement));
             for source in &origin.sources {
-                let mut text = match (&source.doc, source.rfc) {
-                    (Some(doc), _) => format!("    source: {doc} § {}", source.section),
-                    (None, Some(rfc)) => format!("    source: RFC {rfc} § {}", source.section),
-                    (None, None) => format!("    source: § {}", source.section),
-                };
-                if let Some(quote) = &source.quote {
-                    let quote: String = quote.split_whitespace().collect::<Vec<_>>().join(" ");
-                    let short: String = quote.chars().take(200).collect();
-                    let ellipsis = if short.len() < quote.len() { "…" } else { "" };
-                    let _ = write!(text, " — \"{short}{ellipsis}\"");
-                }
+                let text = format!("    source: {}", crate::vendors::source_text(source));
                 self.note(&text);
             }
         }

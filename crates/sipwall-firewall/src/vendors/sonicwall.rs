@@ -150,17 +150,7 @@ impl<'a> Steps<'a> {
         for origin in origins {
             self.wrap("#      requirement:", "#        ", &origin.requirement);
             for source in &origin.sources {
-                let mut text = match (&source.doc, source.rfc) {
-                    (Some(doc), _) => format!("source: {doc} § {}", source.section),
-                    (None, Some(rfc)) => format!("source: RFC {rfc} § {}", source.section),
-                    (None, None) => format!("source: § {}", source.section),
-                };
-                if let Some(quote) = &source.quote {
-                    let quote: String = quote.split_whitespace().collect::<Vec<_>>().join(" ");
-                    let short: String = quote.chars().take(200).collect();
-                    let ellipsis = if short.len() < quote.len() { "…" } else { "" };
-                    let _ = write!(text, " — \"{short}{ellipsis}\"");
-                }
+                let text = format!("source: {}", crate::vendors::source_text(source));
                 self.wrap("#       ", "#          ", &text);
             }
         }
