@@ -46,6 +46,20 @@ pub struct Policy {
     pub notes: Vec<PolicyNote>,
 }
 
+impl Policy {
+    /// The profile wants the SIP ALG (helper, inspection, fixup) off.
+    pub fn sip_alg_off(&self) -> bool {
+        self.algs
+            .iter()
+            .any(|a| matches!(a.protocol, AlgProtocol::Sip) && !a.enabled)
+    }
+
+    /// The policy carries a note on `topic` (e.g. `clear-sessions-after-change`).
+    pub fn has_note(&self, topic: &str) -> bool {
+        self.notes.iter().any(|n| n.topic == topic)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProfileRef {
     pub id: String,

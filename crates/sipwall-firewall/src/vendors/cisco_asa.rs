@@ -285,17 +285,6 @@ fn port_operator(range: PortRange) -> String {
     }
 }
 
-fn sip_alg_off(policy: &Policy) -> bool {
-    policy
-        .algs
-        .iter()
-        .any(|a| matches!(a.protocol, AlgProtocol::Sip) && !a.enabled)
-}
-
-fn has_note(policy: &Policy, topic: &str) -> bool {
-    policy.notes.iter().any(|n| n.topic == topic)
-}
-
 /// The forwards rendered as static object NAT (one port each) and those needing twice NAT.
 fn forwards(policy: &Policy) -> Vec<(&PortForward, Protocol, PortRange)> {
     let mut out = Vec::new();
@@ -781,7 +770,7 @@ fn nat(out: &mut Out<'_>) {
 
 fn after(out: &mut Out<'_>) {
     let policy = out.policy;
-    if sip_alg_off(policy) || has_note(policy, "clear-sessions-after-change") {
+    if policy.sip_alg_off() || policy.has_note("clear-sessions-after-change") {
         out.note(
             "After the change: connections set up while SIP inspection was on keep their state. \
          List them with `show conn port 5060` and clear them, e.g. `clear conn address <phone \

@@ -250,17 +250,6 @@ fn aces(rule: &Rule, action: &str, sources: &[String], destinations: &[String]) 
     out
 }
 
-fn sip_alg_off(policy: &Policy) -> bool {
-    policy
-        .algs
-        .iter()
-        .any(|a| matches!(a.protocol, AlgProtocol::Sip) && !a.enabled)
-}
-
-fn has_note(policy: &Policy, topic: &str) -> bool {
-    policy.notes.iter().any(|n| n.topic == topic)
-}
-
 /// The longest UDP idle time the policy asks for.
 fn udp_seconds(policy: &Policy) -> Option<u32> {
     policy
@@ -826,7 +815,7 @@ fn nat(out: &mut Out<'_>) {
 
 fn after(out: &mut Out<'_>) {
     let policy = out.policy;
-    if sip_alg_off(policy) || has_note(policy, "clear-sessions-after-change") {
+    if policy.sip_alg_off() || policy.has_note("clear-sessions-after-change") {
         out.note(
             "After the change: translations set up while the NAT SIP ALG was on keep their \
              state. List them with `show ip nat translations | include 5060` and clear those of \

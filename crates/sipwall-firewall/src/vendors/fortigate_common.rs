@@ -321,10 +321,6 @@ fn session_ttl_seconds(policy: &Policy) -> Option<u32> {
     rest.split_whitespace().next()?.parse().ok()
 }
 
-fn has_note(policy: &Policy, topic: &str) -> bool {
-    policy.notes.iter().any(|n| n.topic == topic)
-}
-
 fn limitations(policy: &Policy, addresses: &Addresses, dialect: Dialect) -> Vec<Limitation> {
     let mut out = Vec::new();
     if policy.zones.vdom.is_none() {
@@ -544,17 +540,10 @@ fn header(out: &mut Out<'_>, limitations: &[Limitation], dialect: Dialect, vendo
     out.blank();
 }
 
-fn sip_alg_off(policy: &Policy) -> bool {
-    policy
-        .algs
-        .iter()
-        .any(|a| matches!(a.protocol, AlgProtocol::Sip) && !a.enabled)
-}
-
 /// Global scope: the session helper (instructions) and the global UDP idle timer.
 fn global_part(out: &mut Out<'_>, _dialect: Dialect) {
     let policy = out.policy;
-    if sip_alg_off(policy) {
+    if policy.sip_alg_off() {
         let origins: Vec<Origin> = policy.algs.iter().flat_map(|a| a.origins.clone()).collect();
         out.origins(0, "SIP ALG / session helper off", &origins);
         // research §3.1 [D] ta-p/211669 and ta-p/384586: the `sip` session helper is global and
@@ -869,7 +858,7 @@ fn policies(out: &mut Out<'_>, addresses: &Addresses) {
         return;
     }
     let ttl = session_ttl_seconds(policy);
-    let no_offload = has_note(policy, "disable-hardware-offload");
+    let no_offload = policy.has_note("disable-hardware-offload");
     let fixedport = policy
         .nat
         .source_nat
@@ -1001,7 +990,7 @@ fn policies(out: &mut Out<'_>, addresses: &Addresses) {
 
 fn clear_sessions(out: &mut Out<'_>) {
     let policy = out.policy;
-    if !sip_alg_off(policy) && !has_note(policy, "clear-sessions-after-change") {
+    if !policy.sip_alg_off() && !policy.has_note("clear-sessions-after-change") {
         return;
     }
     out.blank();

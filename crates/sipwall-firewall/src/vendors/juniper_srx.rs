@@ -384,17 +384,6 @@ impl<'p> Plan<'p> {
     }
 }
 
-fn sip_alg_off(policy: &Policy) -> bool {
-    policy
-        .algs
-        .iter()
-        .any(|a| matches!(a.protocol, AlgProtocol::Sip) && !a.enabled)
-}
-
-fn has_note(policy: &Policy, topic: &str) -> bool {
-    policy.notes.iter().any(|n| n.topic == topic)
-}
-
 /// The forwards rendered (protocol, ports and an IPv4 target), one entry per range.
 fn forwards(policy: &Policy) -> Vec<(&PortForward, Protocol, PortRange)> {
     let mut out = Vec::new();
@@ -929,7 +918,7 @@ fn nat(out: &mut Out<'_>) {
 
 fn after(out: &mut Out<'_>) {
     let policy = out.policy;
-    if sip_alg_off(policy) || has_note(policy, "clear-sessions-after-change") {
+    if policy.sip_alg_off() || policy.has_note("clear-sessions-after-change") {
         out.note(
             "After the commit: sessions set up while the SIP ALG was on keep their state. List \
              them with `show security flow session destination-port 5060` and clear them with \

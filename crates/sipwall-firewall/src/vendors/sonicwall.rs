@@ -279,13 +279,6 @@ fn rule_timeout(policy: &Policy, rule: &Rule) -> Option<u32> {
         .filter(|s| *s > DEFAULT_UDP_SECONDS)
 }
 
-fn sip_alg_off(policy: &Policy) -> bool {
-    policy
-        .algs
-        .iter()
-        .any(|a| matches!(a.protocol, AlgProtocol::Sip) && !a.enabled)
-}
-
 fn limitations(policy: &Policy) -> Vec<Limitation> {
     let mut out = vec![Limitation {
         topic: "gui-steps".into(),
@@ -682,7 +675,7 @@ fn nat_steps(out: &mut Steps<'_>, objects: &Objects) {
 
 fn after(out: &mut Steps<'_>) {
     let policy = out.policy;
-    if sip_alg_off(policy)
+    if policy.sip_alg_off()
         || policy
             .notes
             .iter()
