@@ -1,0 +1,86 @@
+//! Helpers shared by the audit integration tests: built-in profiles with plausible parameter
+//! values, their renderings by `sipwall rules`, and the third-party corpus (read in place from
+//! `../shared/corpus`, never copied into the repository).
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use sipwall_audit::{Format, Hints, Parsed, Source};
+use sipwall_firewall::{Options, Policy, Vendor};
+use sipwall_profile::Profile;
+
+/// Every built-in profile id.
+pub fn profile_ids() -> Vec<&'static str> {
+    sipwall_profile::builtin::BUILTINS.iter().map(|b| b.id).collect()
+}
+
+/// A built-in profile with every parameter lacking a default set to the profile's own example.
+pub fn builtin_filled(id: &str) -> Profile {
+    let profile = sipwall_profile::builtin::find(id)
+        .unwrap_or_else(|| panic!("no built-in profile {id}"))
+        .load()
+        .profile;
+    let values: BTreeMap<String, String> = profile
+        .parameters
+        .iter()
+        .filter(|p| p.default.is_none())
+        .map(|p| {
+            let example = p
+                .example
+                .clone()
+                .unwrap_or_else(|| panic!("{id}: parameter {} has no example", p.name));
+            (p.name.clone(), example)
+        })
+        .collect();
+    sipwall_profile::resolve(&profile, &values)
+        .expect("examples are valid values")
+        .require_complete()
+        .expect("every parameter has a value")
+}
+
+/// The policy of a built-in profile with `options`.
+pub fn policy(id: &str, options: &Options) -> Policy {
+    Policy::from_profile(&builtin_filled(id), options).expect("built-in profiles build")
+}
+
+/// `sipwall rules --vendor V --profile ID` with `options` (no --explain).
+pub fn render(vendor: Vendor, id: &str, options: &Options) -> String {
+    vendor.render(&policy(id, options), false).text
+}
+
+/// Parses `text` as `format`, panicking with the error (for texts that must parse).
+pub fn parse(format: Format, text: &str, hints: &Hints) -> Parsed {
+    let source = Source::new("test", text);
+    format
+        .parse(&source, hints)
+        .unwrap_or_else(|e| panic!("{format}: {e} at {:?} ({})", e.span, e.hint))
+}
+
+/// `../shared/corpus/<dir>` beside the checkout.
+pub fn corpus_dir(dir: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus")
+        .join(dir)
+}
+
+/// Every file of a corpus directory, sorted, as (file name, text). Fails when the directory is
+/// missing: the corpus is part of the test set.
+pub fn corpus_files(dir: &str) -> Vec<(String, String)> {
+    let path = corpus_dir(dir);
+    let mut files: Vec<(String, String)> = std::fs::read_dir(&path)
+        .unwrap_or_else(|e| panic!("corpus {} missing: {e}", path.display()))
+        .map(|entry| entry.expect("dir entry").path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let bytes = std::fs::read(&p).expect("read corpus file");
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
