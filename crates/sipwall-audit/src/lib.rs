@@ -6,12 +6,17 @@
 //! format, detection by fingerprint), `device` (the facts a parser reads), `coverage` (every
 //! line understood, ignored or unknown).
 
+pub mod checks;
 pub mod coverage;
 pub mod device;
+pub mod finding;
+pub mod fix;
 pub mod formats;
 pub mod source;
 
+pub use checks::{AuditOptions, audit};
 pub use coverage::{Coverage, CoverageSummary, LineClass};
 pub use device::Device;
+pub use finding::{Finding, Report, Severity};
 pub use formats::{Format, Hints, ParseError, Parsed};
 pub use source::{Source, Span};

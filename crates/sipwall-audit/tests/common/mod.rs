@@ -13,7 +13,10 @@ use sipwall_profile::Profile;
 
 /// Every built-in profile id.
 pub fn profile_ids() -> Vec<&'static str> {
-    sipwall_profile::builtin::BUILTINS.iter().map(|b| b.id).collect()
+    sipwall_profile::builtin::BUILTINS
+        .iter()
+        .map(|b| b.id)
+        .collect()
 }
 
 /// A built-in profile with every parameter lacking a default set to the profile's own example.
@@ -83,4 +86,44 @@ pub fn corpus_files(dir: &str) -> Vec<(String, String)> {
         .collect();
     files.sort();
     files
+}
+
+/// The audit report of `text` (parsed as `format`) against built-in profile `profile_id` built
+/// with `options` (use the same options the rendering used). Fixes are not rendered.
+pub fn audit_report(
+    format: Format,
+    text: &str,
+    hints: &Hints,
+    profile_id: &str,
+    options: &Options,
+) -> sipwall_audit::Report {
+    let parsed = parse(format, text, hints);
+    let audit_options = sipwall_audit::AuditOptions {
+        render_fixes: false,
+        ..sipwall_audit::AuditOptions::default()
+    };
+    sipwall_audit::audit(
+        &policy(profile_id, options),
+        format,
+        &parsed,
+        &audit_options,
+    )
+}
+
+/// The finding ids of [`audit_report`], sorted, duplicates kept; `Info` findings (coverage)
+/// included.
+pub fn audit_ids(
+    format: Format,
+    text: &str,
+    hints: &Hints,
+    profile_id: &str,
+    options: &Options,
+) -> Vec<&'static str> {
+    let mut ids: Vec<&'static str> = audit_report(format, text, hints, profile_id, options)
+        .findings
+        .iter()
+        .map(|f| f.id)
+        .collect();
+    ids.sort();
+    ids
 }

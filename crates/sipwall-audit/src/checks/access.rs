@@ -1,0 +1,452 @@
+//! What gets in and out: ACL-001 (required flow or forward missing), ACL-002 (SIP reachable from
+//! any source), ACL-003 (forbidden inbound port reachable), ACL-004 (DMZ host), ACL-005 (RTP
+//! forward broader than the profile's range). All by port-interval and CIDR set algebra over the
+//! parsed facts (`walk`), never by pattern matching on the text.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use sipwall_firewall::model::{Address, Direction, Ports, Protocol, Rule};
+use sipwall_profile::Purpose;
+
+use crate::device::{Certainty, Device, Evidence, Forward, Path};
+use crate::finding::{Concern, Finding, Severity};
+
+use super::walk::{Probe, Walk, union, walk};
+use super::{Context, meets};
+
+pub(super) fn check(
+    context: &Context,
+    device: &Device,
+    findings: &mut Vec<Finding>,
+    notes: &mut Vec<String>,
+) {
+    required_flows(context, device, findings);
+    sip_exposure(context, device, findings);
+    forbidden_inbound(context, device, findings);
+    dmz_hosts(context, device, findings);
+    rtp_range(context, device, findings);
+    if device
+        .default_actions
+        .iter()
+        .all(|d| d.path != Path::Outbound)
+        && device.filters.iter().all(|f| f.path != Path::Outbound)
+    {
+        notes.push(
+            "The export shows no outbound filtering, so outbound flows were taken to be allowed \
+             only where a rule says so (none did): ACL-001 findings are marked unknown."
+                .into(),
+        );
+    }
+}
+
+/// ACL-001: every required flow of the profile passes, and every forward it needs exists.
+fn required_flows(context: &Context, device: &Device, findings: &mut Vec<Finding>) {
+    for rule in context.policy.rules.iter().filter(|r| r.required) {
+        let (path, probe) = match rule.direction {
+            Direction::Outbound => (Path::Outbound, Probe::Inside),
+            Direction::Inbound if rule.source.is_empty() => (Path::Inbound, Probe::Anyone),
+            Direction::Inbound => (Path::Inbound, Probe::From(&rule.source)),
+        };
+        let result = walk(
+            device,
+            path,
+            rule.protocol,
+            probe,
+            &rule.destination,
+            &rule.destination_ports,
+        );
+        if let Some(finding) = blocked_flow(rule, &result) {
+            findings.push(finding);
+        }
+    }
+    for wanted in &context.policy.nat.port_forwards {
+        let protocols: Vec<Protocol> = match wanted.protocol {
+            Some(p) => vec![p],
+            None => vec![Protocol::Udp, Protocol::Tcp],
+        };
+        for protocol in protocols {
+            let present = device
+                .forwards
+                .iter()
+                .filter(|f| f.protocol.is_none_or(|p| p == protocol))
+                .filter(|f| f.to.is_none_or(|to| to == wanted.to))
+                .fold(None, |acc: Option<Ports>, f| {
+                    Some(union(acc.as_ref(), f.inside_ports()))
+                });
+            let missing = match &present {
+                Some(present) => wanted.ports.subtract(present),
+                None => Some(wanted.ports.clone()),
+            };
+            let Some(missing) = missing else { continue };
+            findings.push(
+                Finding::new(
+                    "ACL-001",
+                    Severity::High,
+                    "Required port forward missing",
+                    format!(
+                        "No forward sends {protocol}/{missing} from the WAN to {}.",
+                        wanted.to
+                    ),
+                    &Evidence::explicit([]),
+                )
+                .rationale(
+                    "An on-site PBX receives calls and media only through these forwards; \
+                     without them inbound calls fail or have no audio.",
+                )
+                .origins(&wanted.origins)
+                .concern(Concern::Access)
+                .rules([wanted.name.clone()]),
+            );
+        }
+    }
+}
+
+fn blocked_flow(rule: &Rule, result: &Walk) -> Option<Finding> {
+    let flow = format!(
+        "{} {}/{}{}",
+        match rule.direction {
+            Direction::Outbound => "outbound",
+            Direction::Inbound => "inbound",
+        },
+        rule.protocol,
+        rule.destination_ports,
+        if rule.destination.is_empty() {
+            String::new()
+        } else {
+            format!(" to {}", addresses(&rule.destination))
+        }
+    );
+    let (ports, evidence, severity, how) = if let Some(dropped) = &result.dropped {
+        let first = result
+            .dropped_by
+            .first()
+            .copied()
+            .cloned()
+            .unwrap_or_else(|| Evidence::unknown([]));
+        (dropped, first, Severity::High, "dropped")
+    } else if let Some(undecided) = &result.undecided {
+        (
+            undecided,
+            Evidence::unknown([]),
+            Severity::Medium,
+            "not allowed by any rule (and the export does not show the default)",
+        )
+    } else {
+        return None;
+    };
+    let mut finding = Finding::new(
+        "ACL-001",
+        severity,
+        format!("Required flow blocked: {}", rule.name),
+        format!("The profile's {flow}: {}/{ports} is {how}.", rule.protocol),
+        &evidence,
+    );
+    for more in result.dropped_by.iter().skip(1) {
+        finding = finding.more_evidence(more.spans.iter().copied());
+    }
+    Some(
+        finding
+            .rationale(
+                "The provider needs this flow; without it registration, calls or media fail \
+                 (which part depends on the flow's purpose).",
+            )
+            .origins(&rule.origins)
+            .concern(Concern::Access)
+            .rules([rule.name.clone()]),
+    )
+}
+
+/// ACL-002: a forwarded SIP port that any source on the internet reaches.
+fn sip_exposure(context: &Context, device: &Device, findings: &mut Vec<Finding>) {
+    for forward in device
+        .forwards
+        .iter()
+        .filter(|f| f.source.is_empty() && !is_dmz(f))
+    {
+        for (protocol, ports) in meets(&context.sip_ports, forward.protocol, forward.inside_ports())
+        {
+            let destination = target(forward);
+            let result = walk(
+                device,
+                Path::Inbound,
+                protocol,
+                Probe::Anyone,
+                &destination,
+                &ports,
+            );
+            let Some(open) = result.accepted else {
+                continue;
+            };
+            // The profile's own unrestricted inbound SIP (a PBX reachable by design).
+            let expected = context
+                .policy
+                .rules
+                .iter()
+                .filter(|r| {
+                    r.direction == Direction::Inbound
+                        && r.protocol == protocol
+                        && r.source.is_empty()
+                        && r.purpose
+                            .is_some_and(|p| matches!(p, Purpose::SipSignalling | Purpose::SipTls))
+                })
+                .fold(None, |acc: Option<Ports>, r| {
+                    Some(union(acc.as_ref(), &r.destination_ports))
+                });
+            let open = match &expected {
+                Some(expected) => open.subtract(expected),
+                None => Some(open),
+            };
+            let Some(open) = open else { continue };
+            let whitelist = context
+                .policy
+                .hygiene
+                .source_whitelists
+                .iter()
+                .find(|w| w.protocol == protocol && w.ports.intersect(&open).is_some());
+            let mut finding = Finding::new(
+                "ACL-002",
+                Severity::High,
+                "SIP reachable from any source on the internet",
+                format!(
+                    "{protocol}/{open} is forwarded{} and accepted from every source{}.",
+                    forward.to.map(|to| format!(" to {to}")).unwrap_or_default(),
+                    whitelist
+                        .map(|w| format!("; the profile allows only {}", addresses(&w.allowed)))
+                        .unwrap_or_default()
+                ),
+                &forward.evidence,
+            )
+            .rationale(
+                "SIP open to the world is found by scanners within minutes (SIPVicious and \
+                 friends) and brute-forced for toll fraud; accept SIP only from the provider's \
+                 addresses.",
+            )
+            .concern(Concern::Hygiene);
+            for by in &result.accepted_by {
+                finding = finding.more_evidence(by.spans.iter().copied());
+            }
+            if let Some(whitelist) = whitelist {
+                finding = finding.origins(&whitelist.origins);
+            }
+            findings.push(finding);
+        }
+    }
+}
+
+/// ACL-003: ports the profile says must never be forwarded or opened.
+fn forbidden_inbound(context: &Context, device: &Device, findings: &mut Vec<Finding>) {
+    let mut open_by_default: Vec<String> = Vec::new();
+    let mut default_evidence: Option<&Evidence> = None;
+    let mut default_origins = Vec::new();
+    for forbidden in &context.policy.hygiene.forbidden_inbound {
+        let port = Ports::single(forbidden.port);
+        let expected = context.policy.nat.port_forwards.iter().any(|f| {
+            f.protocol.is_none_or(|p| p == forbidden.protocol) && f.ports.intersect(&port).is_some()
+        });
+        if !expected {
+            for forward in device.forwards.iter().filter(|f| {
+                !is_dmz(f)
+                    && f.protocol.is_none_or(|p| p == forbidden.protocol)
+                    && (f.outside_ports.intersect(&port).is_some()
+                        || f.inside_ports().intersect(&port).is_some())
+            }) {
+                findings.push(
+                    Finding::new(
+                        "ACL-003",
+                        Severity::High,
+                        format!("Forbidden inbound port forwarded: {}", forbidden.service),
+                        format!(
+                            "{}/{} ({}) is forwarded from the WAN{}.",
+                            forbidden.protocol,
+                            forbidden.port,
+                            forbidden.service,
+                            forward.to.map(|to| format!(" to {to}")).unwrap_or_default()
+                        ),
+                        &forward.evidence,
+                    )
+                    .rationale(forbidden_rationale())
+                    .origins(&forbidden.origins)
+                    .concern(Concern::Hygiene),
+                );
+            }
+        }
+        let result = walk(
+            device,
+            Path::ToDevice,
+            forbidden.protocol,
+            Probe::Anyone,
+            &[],
+            &port,
+        );
+        if result.accepted.is_none() {
+            continue;
+        }
+        if result.accepted_by_default {
+            let default = result.accepted_by.last().copied();
+            if default.is_some_and(|e| e.certainty == Certainty::Explicit) {
+                open_by_default.push(format!(
+                    "{}/{} ({})",
+                    forbidden.protocol, forbidden.port, forbidden.service
+                ));
+                default_evidence = default_evidence.or(default);
+                default_origins.extend(forbidden.origins.iter().cloned());
+            }
+            continue;
+        }
+        let evidence = result
+            .accepted_by
+            .first()
+            .copied()
+            .cloned()
+            .unwrap_or_else(|| Evidence::unknown([]));
+        findings.push(
+            Finding::new(
+                "ACL-003",
+                Severity::High,
+                format!(
+                    "Forbidden inbound port open on the firewall: {}",
+                    forbidden.service
+                ),
+                format!(
+                    "A rule accepts {}/{} ({}) from any source on the WAN to the firewall itself.",
+                    forbidden.protocol, forbidden.port, forbidden.service
+                ),
+                &evidence,
+            )
+            .rationale(forbidden_rationale())
+            .origins(&forbidden.origins)
+            .concern(Concern::Hygiene),
+        );
+    }
+    if let Some(evidence) = default_evidence {
+        findings.push(
+            Finding::new(
+                "ACL-003",
+                Severity::Medium,
+                "Forbidden inbound ports not closed on the firewall",
+                format!(
+                    "Nothing closes {} from the WAN to the firewall itself (its default accepts); \
+                     any of these services the firewall runs is reachable from the internet.",
+                    open_by_default.join(", ")
+                ),
+                evidence,
+            )
+            .rationale(forbidden_rationale())
+            .origins(&default_origins)
+            .concern(Concern::Hygiene),
+        );
+    }
+}
+
+fn forbidden_rationale() -> &'static str {
+    "The provider's security page forbids exposing these services: they are the first ports \
+     scanners try, and a compromised PBX or router is used for toll fraud."
+}
+
+/// ACL-004: a forward of everything to one host.
+fn dmz_hosts(context: &Context, device: &Device, findings: &mut Vec<Finding>) {
+    for forward in device.forwards.iter().filter(|f| is_dmz(f)) {
+        let mut finding = Finding::new(
+            "ACL-004",
+            Severity::High,
+            "DMZ host: every port forwarded to one inside host",
+            format!(
+                "All inbound traffic{} is sent to {}.",
+                if forward.source.is_empty() {
+                    String::new()
+                } else {
+                    format!(" from {}", addresses(&forward.source))
+                },
+                forward
+                    .to
+                    .map(|to| to.to_string())
+                    .unwrap_or_else(|| "an inside host".into())
+            ),
+            &forward.evidence,
+        )
+        .rationale(
+            "A DMZ host exposes every service of the phone or PBX (web interface, SSH, \
+             provisioning) to the internet; forward only the ports the profile lists.",
+        )
+        .concern(Concern::Hygiene);
+        if let Some(origin) = &context.policy.hygiene.no_dmz {
+            finding = finding.origins(std::slice::from_ref(origin));
+        }
+        findings.push(finding);
+    }
+}
+
+/// ACL-005: forwarded RTP ports beyond the profile's range (a narrower range is ACL-001).
+fn rtp_range(context: &Context, device: &Device, findings: &mut Vec<Finding>) {
+    let rtp_rules: Vec<&Rule> = context
+        .policy
+        .rules
+        .iter()
+        .filter(|r| r.direction == Direction::Inbound && r.purpose == Some(Purpose::Rtp))
+        .collect();
+    for protocol in [Protocol::Udp, Protocol::Tcp] {
+        let Some(wanted) = rtp_rules
+            .iter()
+            .filter(|r| r.protocol == protocol)
+            .fold(None, |acc: Option<Ports>, r| {
+                Some(union(acc.as_ref(), &r.destination_ports))
+            })
+        else {
+            continue;
+        };
+        let all_wanted: Ports = context
+            .policy
+            .nat
+            .port_forwards
+            .iter()
+            .filter(|f| f.protocol.is_none_or(|p| p == protocol))
+            .fold(wanted.clone(), |acc, f| union(Some(&acc), &f.ports));
+        for forward in device.forwards.iter().filter(|f| {
+            !is_dmz(f)
+                && f.protocol.is_none_or(|p| p == protocol)
+                && f.inside_ports().intersect(&wanted).is_some()
+        }) {
+            let Some(extra) = forward.inside_ports().subtract(&all_wanted) else {
+                continue;
+            };
+            findings.push(
+                Finding::new(
+                    "ACL-005",
+                    Severity::Medium,
+                    "RTP forward broader than the profile's range",
+                    format!(
+                        "The forward of {protocol}/{} also opens {protocol}/{extra}; the profile's RTP range is {wanted}.",
+                        forward.inside_ports()
+                    ),
+                    &forward.evidence,
+                )
+                .rationale(
+                    "Ports forwarded beyond the RTP range the PBX uses expose whatever else \
+                     listens there, and make the forward harder to review.",
+                )
+                .origins(&rtp_rules.iter().flat_map(|r| r.origins.iter().cloned()).collect::<Vec<_>>())
+                .concern(Concern::Access),
+            );
+        }
+    }
+}
+
+fn is_dmz(forward: &Forward) -> bool {
+    forward.protocol.is_none() && forward.outside_ports.is_any()
+}
+
+/// The forward's inside host as a destination list (empty: any).
+fn target(forward: &Forward) -> Vec<Address> {
+    forward
+        .to
+        .map(|to: IpAddr| vec![Address::Net(IpNet::from(to))])
+        .unwrap_or_default()
+}
+
+fn addresses(list: &[Address]) -> String {
+    list.iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

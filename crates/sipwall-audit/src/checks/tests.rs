@@ -1,0 +1,171 @@
+//! The catalogue on hand-built device facts (the parsers' own tests cover real exports).
+
+use sipwall_firewall::model::{Action, PortRange, Ports, Protocol, TimeoutScope};
+use sipwall_firewall::{Options, Policy};
+
+use super::*;
+use crate::coverage::Coverage;
+use crate::device::*;
+use crate::source::Source;
+
+/// A built-in profile's policy, parameters without a default set to their examples.
+fn policy(id: &str) -> Policy {
+    let profile = sipwall_profile::builtin::find(id).unwrap().load().profile;
+    let values = profile
+        .parameters
+        .iter()
+        .filter(|p| p.default.is_none())
+        .map(|p| (p.name.clone(), p.example.clone().unwrap()))
+        .collect();
+    let profile = sipwall_profile::resolve(&profile, &values)
+        .unwrap()
+        .require_complete()
+        .unwrap();
+    Policy::from_profile(&profile, &Options::default()).unwrap()
+}
+
+fn parsed(device: Device) -> Parsed {
+    let source = Source::new("t", "x\n");
+    let mut coverage = Coverage::new(&source);
+    coverage.mark(1, crate::LineClass::Understood);
+    Parsed { device, coverage }
+}
+
+fn ids(policy: &Policy, device: Device) -> Vec<&'static str> {
+    let options = AuditOptions {
+        render_fixes: false,
+        ..AuditOptions::default()
+    };
+    audit(policy, Format::Nftables, &parsed(device), &options)
+        .findings
+        .iter()
+        .map(|f| f.id)
+        .collect()
+}
+
+fn default(path: Path, action: Action) -> DefaultAction {
+    DefaultAction {
+        path,
+        action,
+        evidence: Evidence::explicit([]),
+    }
+}
+
+/// A device that allows everything out, nothing in, keeps ports, and has the ALG off.
+fn good() -> Device {
+    Device {
+        sip_alg: vec![AlgState {
+            enabled: false,
+            mechanism: "helper".into(),
+            scope: Vec::new(),
+            evidence: Evidence::explicit([]),
+        }],
+        udp_timeouts: vec![UdpTimeout {
+            scope: TimeoutScope::Global,
+            unreplied_seconds: Some(600),
+            replied_seconds: Some(600),
+            evidence: Evidence::explicit([]),
+        }],
+        default_actions: vec![
+            default(Path::Outbound, Action::Accept),
+            default(Path::Inbound, Action::Drop),
+            default(Path::ToDevice, Action::Drop),
+        ],
+        ..Device::default()
+    }
+}
+
+#[test]
+fn a_good_device_has_no_findings() {
+    assert_eq!(ids(&policy("rfc-baseline"), good()), Vec::<&str>::new());
+}
+
+#[test]
+fn alg_on_by_default_is_found_with_its_certainty() {
+    let mut device = good();
+    device.sip_alg[0].enabled = true;
+    device.sip_alg[0].evidence = Evidence::default(VendorDefault {
+        statement: "on",
+        versions: "all",
+        source: "doc",
+    });
+    let policy = policy("rfc-baseline");
+    let report = audit(
+        &policy,
+        Format::Nftables,
+        &parsed(device),
+        &AuditOptions::default(),
+    );
+    assert_eq!(report.findings.len(), 1);
+    assert_eq!(report.findings[0].id, "ALG-001");
+    assert!(matches!(
+        report.findings[0].certainty,
+        Certainty::DefaultInferred { .. }
+    ));
+}
+
+#[test]
+fn alg_on_other_ports_is_alg_002() {
+    let mut device = good();
+    device.sip_alg[0].enabled = true;
+    device.sip_alg[0].scope = vec![(Protocol::Udp, Ports::single(5062))];
+    assert_eq!(ids(&policy("rfc-baseline"), device), vec!["ALG-002"]);
+}
+
+#[test]
+fn short_timeouts_are_found_per_port_scope() {
+    let mut device = good();
+    device.udp_timeouts.push(UdpTimeout {
+        scope: TimeoutScope::Ports(Ports::from_ranges([PortRange::new(5060, 5060)])),
+        unreplied_seconds: Some(30),
+        replied_seconds: Some(30),
+        evidence: Evidence::explicit([]),
+    });
+    assert_eq!(ids(&policy("rfc-baseline"), device), vec!["TMO-001"]);
+}
+
+#[test]
+fn randomised_source_ports_are_nat_001() {
+    let mut device = good();
+    device.source_nat.push(SourceNat {
+        port_preservation: Some(false),
+        ports: Ports::Any,
+        protocol: None,
+        evidence: Evidence::explicit([]),
+    });
+    assert_eq!(ids(&policy("rfc-baseline"), device), vec!["NAT-001"]);
+}
+
+#[test]
+fn outbound_drop_default_blocks_required_flows() {
+    let mut device = good();
+    device.default_actions[0].action = Action::Drop;
+    let found = ids(&policy("rfc-baseline"), device);
+    assert!(
+        !found.is_empty() && found.iter().all(|id| *id == "ACL-001"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn forwards_of_sip_ssh_and_everything() {
+    let forward = |protocol, ports| Forward {
+        protocol,
+        outside_ports: ports,
+        to: Some("192.168.1.10".parse().unwrap()),
+        to_ports: None,
+        source: Vec::new(),
+        evidence: Evidence::explicit([]),
+    };
+    let mut device = good();
+    device.default_actions[1].action = Action::Accept;
+    device.forwards = vec![
+        forward(Some(Protocol::Udp), Ports::single(5060)),
+        forward(Some(Protocol::Tcp), Ports::single(22)),
+        forward(None, Ports::Any),
+    ];
+    let found = ids(&policy("fonality-pbxtra-premise"), device);
+    for id in ["ACL-002", "ACL-003", "ACL-004"] {
+        assert!(found.contains(&id), "{id} not in {found:?}");
+    }
+}

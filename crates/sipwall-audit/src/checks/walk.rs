@@ -1,0 +1,246 @@
+//! First-match evaluation of a path's filter rules over a set of ports, with port-interval and
+//! CIDR set algebra instead of pattern matching: which of the ports a probe would send are
+//! accepted, which dropped, and which nothing decides.
+
+use sipwall_firewall::model::{Action, Address, Ports, Protocol};
+
+use crate::device::{Device, Evidence, FilterRule, Path};
+
+/// Whose packets the walk follows.
+#[derive(Debug, Clone, Copy)]
+pub enum Probe<'a> {
+    /// Inside hosts going out: any source restriction is taken to name the LAN.
+    Inside,
+    /// An arbitrary outside host: rules limited to some sources do not match it.
+    Anyone,
+    /// One of these sources (a profile's whitelist): a rule matches when it allows all of them.
+    From(&'a [Address]),
+}
+
+/// Where each of the walked ports ends.
+#[derive(Debug, Default)]
+pub struct Walk<'d> {
+    pub accepted: Option<Ports>,
+    pub dropped: Option<Ports>,
+    /// Neither a rule nor a known default decides these.
+    pub undecided: Option<Ports>,
+    /// Evidence of the rules (and default) that accepted some of the ports.
+    pub accepted_by: Vec<&'d Evidence>,
+    /// Evidence of the rules (and default) that dropped some of the ports.
+    pub dropped_by: Vec<&'d Evidence>,
+    /// True when a default action (not a rule) accepted some of the ports.
+    pub accepted_by_default: bool,
+}
+
+pub fn walk<'d>(
+    device: &'d Device,
+    path: Path,
+    protocol: Protocol,
+    probe: Probe<'_>,
+    destination: &[Address],
+    ports: &Ports,
+) -> Walk<'d> {
+    let mut result = Walk::default();
+    let mut remaining = Some(ports.clone());
+    for rule in device.filters.iter().filter(|r| r.path == path) {
+        let Some(left) = &remaining else { break };
+        if rule.conditional
+            || rule.protocol.is_some_and(|p| p != protocol)
+            || !source_matches(rule, probe)
+        {
+            continue;
+        }
+        let matches = match rule.action {
+            Action::Accept => covers(&rule.destination, destination),
+            Action::Drop => overlaps(&rule.destination, destination),
+        };
+        if !matches {
+            continue;
+        }
+        let Some(hit) = left.intersect(&rule.destination_ports) else {
+            continue;
+        };
+        remaining = left.subtract(&hit);
+        record(&mut result, rule.action, hit, &rule.evidence);
+    }
+    if let Some(left) = remaining {
+        match device.default_actions.iter().rev().find(|d| d.path == path) {
+            Some(default) => {
+                if default.action == Action::Accept {
+                    result.accepted_by_default = true;
+                }
+                record(&mut result, default.action, left, &default.evidence);
+            }
+            None => result.undecided = Some(left),
+        }
+    }
+    result
+}
+
+fn record<'d>(result: &mut Walk<'d>, action: Action, ports: Ports, evidence: &'d Evidence) {
+    let (set, by) = match action {
+        Action::Accept => (&mut result.accepted, &mut result.accepted_by),
+        Action::Drop => (&mut result.dropped, &mut result.dropped_by),
+    };
+    *set = Some(union(set.as_ref(), &ports));
+    by.push(evidence);
+}
+
+/// `a ∪ b`.
+pub fn union(a: Option<&Ports>, b: &Ports) -> Ports {
+    match a {
+        None => b.clone(),
+        Some(a) => Ports::from_ranges(a.ranges().into_iter().chain(b.ranges())),
+    }
+}
+
+fn source_matches(rule: &FilterRule, probe: Probe<'_>) -> bool {
+    match probe {
+        Probe::Inside => true,
+        Probe::Anyone => rule.source.is_empty(),
+        Probe::From(sources) => {
+            rule.source.is_empty() || (!sources.is_empty() && covers(&rule.source, sources))
+        }
+    }
+}
+
+/// The rule's addresses (empty: any) include every wanted address (empty: any).
+pub fn covers(rule: &[Address], wanted: &[Address]) -> bool {
+    if rule.is_empty() {
+        return true;
+    }
+    !wanted.is_empty() && wanted.iter().all(|w| rule.iter().any(|r| contains(r, w)))
+}
+
+/// The rule's addresses share an address with the wanted ones (a drop for one blocklisted
+/// host does not block a flow to anywhere).
+fn overlaps(rule: &[Address], wanted: &[Address]) -> bool {
+    if rule.is_empty() {
+        return true;
+    }
+    !wanted.is_empty()
+        && wanted
+            .iter()
+            .any(|w| rule.iter().any(|r| contains(r, w) || contains(w, r)))
+}
+
+fn contains(outer: &Address, inner: &Address) -> bool {
+    match (outer, inner) {
+        (Address::Net(o), Address::Net(i)) => o.contains(i),
+        (Address::Fqdn(o), Address::Fqdn(i)) => o.eq_ignore_ascii_case(i),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::DefaultAction;
+    use sipwall_firewall::model::PortRange;
+
+    fn rule(action: Action, ports: Ports, source: Vec<Address>) -> FilterRule {
+        FilterRule {
+            path: Path::Inbound,
+            protocol: Some(Protocol::Udp),
+            source,
+            destination: Vec::new(),
+            destination_ports: ports,
+            action,
+            conditional: false,
+            evidence: Evidence::explicit([]),
+        }
+    }
+
+    fn net(text: &str) -> Address {
+        Address::Net(text.parse().unwrap())
+    }
+
+    #[test]
+    fn first_match_over_port_sets() {
+        let mut device = Device::default();
+        device.filters = vec![
+            rule(Action::Drop, Ports::single(5060), Vec::new()),
+            rule(
+                Action::Accept,
+                Ports::from_ranges([PortRange::new(5000, 20000)]),
+                Vec::new(),
+            ),
+        ];
+        let wanted = Ports::from_ranges([PortRange::new(5060, 5061), PortRange::new(10000, 20000)]);
+        let walk = walk(
+            &device,
+            Path::Inbound,
+            Protocol::Udp,
+            Probe::Anyone,
+            &[],
+            &wanted,
+        );
+        assert_eq!(walk.dropped, Some(Ports::single(5060)));
+        assert_eq!(
+            walk.accepted,
+            Some(Ports::from_ranges([
+                PortRange::single(5061),
+                PortRange::new(10000, 20000)
+            ]))
+        );
+        assert_eq!(walk.undecided, None);
+    }
+
+    #[test]
+    fn whitelisted_accept_does_not_match_anyone() {
+        let mut device = Device::default();
+        device.filters = vec![rule(
+            Action::Accept,
+            Ports::single(5060),
+            vec![net("203.0.113.0/24")],
+        )];
+        device.default_actions.push(DefaultAction {
+            path: Path::Inbound,
+            action: Action::Drop,
+            evidence: Evidence::explicit([]),
+        });
+        let anyone = walk(
+            &device,
+            Path::Inbound,
+            Protocol::Udp,
+            Probe::Anyone,
+            &[],
+            &Ports::single(5060),
+        );
+        assert_eq!(anyone.dropped, Some(Ports::single(5060)));
+        let allowed = [net("203.0.113.7/32")];
+        let listed = walk(
+            &device,
+            Path::Inbound,
+            Protocol::Udp,
+            Probe::From(&allowed),
+            &[],
+            &Ports::single(5060),
+        );
+        assert_eq!(listed.accepted, Some(Ports::single(5060)));
+    }
+
+    #[test]
+    fn no_default_leaves_ports_undecided() {
+        let device = Device::default();
+        let walk = walk(
+            &device,
+            Path::Outbound,
+            Protocol::Tcp,
+            Probe::Inside,
+            &[],
+            &Ports::single(443),
+        );
+        assert_eq!(walk.undecided, Some(Ports::single(443)));
+    }
+
+    #[test]
+    fn address_containment() {
+        assert!(covers(&[], &[net("1.2.3.4/32")]));
+        assert!(covers(&[net("10.0.0.0/8")], &[net("10.1.0.0/16")]));
+        assert!(!covers(&[net("10.1.0.0/16")], &[net("10.0.0.0/8")]));
+        assert!(!covers(&[net("10.0.0.0/8")], &[]));
+        assert!(overlaps(&[net("10.1.0.0/16")], &[net("10.0.0.0/8")]));
+        assert!(!overlaps(&[net("10.1.0.0/16")], &[]));
+    }
+}
