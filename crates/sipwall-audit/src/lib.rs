@@ -12,6 +12,7 @@ pub mod device;
 pub mod finding;
 pub mod fix;
 pub mod formats;
+pub mod output;
 pub mod source;
 
 pub use checks::{AuditOptions, audit};

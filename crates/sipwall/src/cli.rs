@@ -28,8 +28,8 @@ pub enum Command {
     Profile(ProfileCommand),
     /// Render firewall configuration from a profile for your firewall vendor
     Rules(Box<RulesArgs>),
-    /// Audit a firewall export against a profile (not available yet)
-    Audit(NotYet),
+    /// Audit a firewall export against a profile: findings with the lines, certainty and fix
+    Audit(Box<AuditArgs>),
     /// Test this network live against a sipwall reflector: ports, inbound forwards (more to come)
     Check(Box<CheckArgs>),
     /// See it work: a local reflector and the full check against it (--lab: behind a real NAT
@@ -39,11 +39,76 @@ pub enum Command {
     Serve(Box<ServeArgs>),
 }
 
-/// Commands whose issue has not landed: they take any arguments and refuse with exit code 2.
 #[derive(Debug, Args)]
-pub struct NotYet {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub args: Vec<String>,
+#[command(
+    about = "Audit a firewall export against a profile: findings with evidence, certainty and the fix",
+    long_about = "Reads a firewall's configuration export, compares what it does for VoIP with \
+what the provider's profile asks (SIP ALG off, UDP timeouts, port-preserving NAT, the flows and \
+forwards, nothing forbidden exposed, brute-force limits) and reports each difference with the \
+export's own lines, how sure it is (explicit / a vendor default / unknown) and the fix as \
+`sipwall rules` writes it for the same vendor and version. Every input line is counted as \
+understood, known and ignored, or unknown; too many unknown lines withhold a clean verdict.\n\n\
+What to export, per vendor:\n  \
+nftables     nft list ruleset   (or nft -j list ruleset; append `sysctl net.netfilter` lines)\n  \
+iptables     iptables-save; ip6tables-save\n  \
+openwrt      uci export firewall\n  \
+mikrotik     /export  (v6 or v7; terse and verbose work too)\n  \
+fortigate    show full-configuration, or a configuration backup\n  \
+cisco-asa    show running-config\n  \
+junos        show configuration | display set  (the curly-brace form works too)\n  \
+panos        show config running (set, brace or XML form)\n  \
+vyos         show configuration commands, or /config/config.boot (VyOS, EdgeOS)\n  \
+pfsense      Diagnostics > Backup & Restore: config.xml (pfSense, OPNsense)\n\n\
+Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it (or, with --strict, a \
+withheld verdict), 2 bad input or flags.",
+    after_help = "Examples:\n  sipwall audit fw-export.txt --profile cloudli\n  \
+sipwall audit config.xml --profile fonality-pbxtra-premise --set pbx_address=192.168.1.10 --sarif > audit.sarif\n  \
+nft list ruleset | sipwall audit - --format nftables --json\n  \
+sudo sipwall audit --live"
+)]
+pub struct AuditArgs {
+    /// The export to read; `-` reads standard input (not with --live)
+    #[arg(value_name = "FILE", required_unless_present = "live")]
+    pub file: Option<String>,
+    /// Read this Linux host's own ruleset (`nft -j list ruleset`) and conntrack settings instead
+    /// of a file (as root)
+    #[arg(long, conflicts_with = "file")]
+    pub live: bool,
+    /// The provider's requirements: a built-in profile id or a profile file
+    #[arg(long, value_name = "NAME|FILE", default_value = "rfc-baseline")]
+    pub profile: String,
+    /// Fill a profile parameter, e.g. --set pbx_address=192.168.1.10 (repeatable)
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// The export's format when detection guesses wrong (nftables, iptables, openwrt, mikrotik,
+    /// fortigate, cisco-asa, junos, panos, vyos, pfsense)
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// The WAN (internet side) interface or zone, when the export does not make it clear
+    /// (repeatable)
+    #[arg(long, value_name = "NAME")]
+    pub wan: Vec<String>,
+    /// The LAN (inside) interface or zone (repeatable)
+    #[arg(long, value_name = "NAME")]
+    pub lan: Vec<String>,
+    /// Exit 1 when a finding is at least this severe: info, low, medium, high, critical
+    #[arg(long, value_name = "SEVERITY", default_value = "low")]
+    pub fail_on: String,
+    /// Also exit 1 when too much of the export was not understood to call it clean
+    #[arg(long)]
+    pub strict: bool,
+    /// Share of unknown lines, in percent, above which the verdict is withheld
+    #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
+    pub max_unknown: f64,
+    /// List every line that was not understood
+    #[arg(long)]
+    pub coverage: bool,
+    /// Print JSON (schema sipwall.audit, version 1) instead of text
+    #[arg(long, conflicts_with = "sarif")]
+    pub json: bool,
+    /// Print SARIF 2.1.0 (for code-scanning tools) instead of text
+    #[arg(long)]
+    pub sarif: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,5 +1,6 @@
 //! The `sipwall` binary: command-line parsing and wiring only; the work lives in the crates.
 
+mod audit_cmd;
 mod check_cmd;
 mod cli;
 mod demo_cmd;
@@ -14,14 +15,13 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
-use crate::exit::{CliError, Exit};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Profile(command) => profile_cmd::run(command),
         Command::Rules(args) => rules_cmd::run(&args),
-        Command::Audit(_) => not_available("audit", "firewall export → findings"),
+        Command::Audit(args) => audit_cmd::run(&args),
         Command::Check(args) => check_cmd::run(&args),
         Command::Demo(args) => demo_cmd::run(&args),
         Command::Serve(args) => serve_cmd::run(&args),
@@ -36,12 +36,4 @@ fn main() -> ExitCode {
             error.code.into()
         }
     }
-}
-
-/// Later commands refuse plainly instead of printing anything that could be mistaken for a result.
-fn not_available(command: &str, what: &str) -> Result<Exit, CliError> {
-    Err(CliError::usage(format!(
-        "error: `sipwall {command}` ({what}) is not available yet in this version; \
-`sipwall profile` is. See CHANGELOG.md."
-    )))
 }

@@ -249,16 +249,6 @@ fn unknown_profile_lists_the_builtins() {
 }
 
 #[test]
-fn audit_refuses_without_fake_output() {
-    sipwall()
-        .args(["audit", "--server", "127.0.0.1"])
-        .assert()
-        .code(2)
-        .stdout(predicate::str::is_empty())
-        .stderr(predicate::str::contains("not available yet"));
-}
-
-#[test]
 fn schema_is_json_schema_for_the_format() {
     let schema = json_of(&["profile", "schema"]);
     assert_eq!(

@@ -1,0 +1,111 @@
+//! SARIF 2.1.0 (OASIS): one run, one rule per catalogue id, one result per finding with its
+//! evidence as regions, the certainty and severity as properties and the fix text in
+//! `properties.fix` (SARIF `fixes` describe in-place edits, which a fix for a firewall is not).
+
+use serde_json::{Value, json};
+
+use crate::device::Certainty;
+use crate::finding::{Finding, Report, Severity};
+use crate::source::Source;
+
+pub fn render(report: &Report, source: &Source) -> Value {
+    let mut rules: Vec<&Finding> = Vec::new();
+    for finding in &report.findings {
+        if !rules.iter().any(|r| r.id == finding.id) {
+            rules.push(finding);
+        }
+    }
+    let rule_objects: Vec<Value> = rules
+        .iter()
+        .map(|f| {
+            json!({
+                "id": f.id,
+                "name": f.id.replace('-', ""),
+                "shortDescription": {"text": f.title},
+                "fullDescription": {"text": f.rationale},
+                "help": {"text": format!("{} See docs/audit.md#{}", f.rationale, f.id.to_lowercase())},
+                "defaultConfiguration": {"level": level(f.severity)},
+            })
+        })
+        .collect();
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let rule_index = rules.iter().position(|r| r.id == f.id).unwrap_or(0);
+            let locations: Vec<Value> = if f.evidence.is_empty() {
+                vec![json!({"physicalLocation": {"artifactLocation": {"uri": report.file}}})]
+            } else {
+                f.evidence
+                    .iter()
+                    .map(|span| {
+                        json!({"physicalLocation": {
+                            "artifactLocation": {"uri": report.file},
+                            "region": {
+                                "startLine": span.line,
+                                "startColumn": span.start + 1,
+                                "endColumn": span.end.max(span.start) + 1,
+                                "snippet": {"text": source.line(span.line)},
+                            },
+                        }})
+                    })
+                    .collect()
+            };
+            let mut properties = json!({
+                "severity": f.severity.name(),
+                "certainty": certainty(&f.certainty),
+            });
+            if let Some(requirement) = &f.requirement {
+                properties["requirement"] = json!(requirement);
+            }
+            if let Some(fix) = &f.fix {
+                properties["fix"] =
+                    json!({"vendor": fix.vendor.id(), "command": fix.command, "text": fix.text});
+            }
+            json!({
+                "ruleId": f.id,
+                "ruleIndex": rule_index,
+                "level": level(f.severity),
+                "message": {"text": format!("{}: {}", f.title, f.found)},
+                "locations": locations,
+                "properties": properties,
+            })
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "sipwall",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://example.invalid/sipwall",
+                "rules": rule_objects,
+            }},
+            "artifacts": [{"location": {"uri": report.file}}],
+            "results": results,
+            "properties": {
+                "profile": report.profile,
+                "format": report.format.id(),
+                "coverage": report.coverage,
+                "verdictWithheld": report.verdict_withheld,
+            },
+        }],
+    })
+}
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium | Severity::Low => "warning",
+        Severity::Info => "note",
+    }
+}
+
+fn certainty(certainty: &Certainty) -> &'static str {
+    match certainty {
+        Certainty::Explicit => "explicit",
+        Certainty::DefaultInferred { .. } => "default-inferred",
+        Certainty::Unknown => "unknown",
+    }
+}
