@@ -125,7 +125,10 @@ mod tests {
         coverage.mark(4, LineClass::Ignored);
         coverage.mark(99, LineClass::Ignored);
         let summary = coverage.summary();
-        assert_eq!((summary.understood, summary.ignored, summary.unknown), (1, 1, 1));
+        assert_eq!(
+            (summary.understood, summary.ignored, summary.unknown),
+            (1, 1, 1)
+        );
         assert_eq!(coverage.unknown_lines().collect::<Vec<_>>(), vec![5]);
         assert!((summary.unknown_share() - 1.0 / 3.0).abs() < 1e-9);
     }

@@ -75,7 +75,10 @@ impl Format {
             .find(|f| f.id().eq_ignore_ascii_case(name.trim()))
             .ok_or_else(|| {
                 let valid: Vec<&str> = Format::ALL.iter().map(|f| f.id()).collect();
-                format!("unknown format `{name}`; valid formats: {}", valid.join(", "))
+                format!(
+                    "unknown format `{name}`; valid formats: {}",
+                    valid.join(", ")
+                )
             })
     }
 
