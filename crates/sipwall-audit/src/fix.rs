@@ -68,3 +68,50 @@ fn part(policy: &Policy, finding: &Finding) -> Option<Policy> {
     }
     Some(part)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::Evidence;
+    use crate::finding::Severity;
+    use sipwall_firewall::Options;
+
+    fn finding(concern: Concern, rules: &[&str]) -> Finding {
+        Finding::new("X", Severity::High, "t", "f", &Evidence::explicit([]))
+            .concern(concern)
+            .rules(rules.iter().map(|r| r.to_string()))
+    }
+
+    #[test]
+    fn every_vendor_renders_every_concern_alone() {
+        let profile = sipwall_profile::builtin::find("rfc-baseline")
+            .unwrap()
+            .load()
+            .profile;
+        let policy = Policy::from_profile(&profile, &Options::default()).unwrap();
+        let rule = policy.rules[0].name.clone();
+        for vendor in Vendor::ALL {
+            for concern in [
+                Concern::Alg,
+                Concern::Timeouts,
+                Concern::SourceNat,
+                Concern::Hygiene,
+                Concern::BruteForce,
+            ] {
+                let fix = render(&policy, *vendor, &finding(concern, &[])).unwrap();
+                assert!(!fix.text.trim().is_empty(), "{vendor} {concern:?}");
+            }
+            let access = render(&policy, *vendor, &finding(Concern::Access, &[&rule])).unwrap();
+            assert!(access.text.contains(&rule) || !access.text.is_empty());
+            assert!(render(&policy, *vendor, &finding(Concern::Access, &["nope"])).is_none());
+            assert!(render(&policy, *vendor, &finding(Concern::None, &[])).is_none());
+        }
+        let alg = render(&policy, Vendor::Fortigate62, &finding(Concern::Alg, &[])).unwrap();
+        assert!(alg.text.contains("default-voip-alg-mode"), "{}", alg.text);
+        assert!(
+            !alg.text.contains("edit 0"),
+            "no policy in an ALG fix: {}",
+            alg.text
+        );
+    }
+}
