@@ -26,18 +26,21 @@ pub(super) fn check(
     forbidden_inbound(context, device, findings);
     dmz_hosts(context, device, findings);
     rtp_range(context, device, findings);
-    if device
-        .default_actions
-        .iter()
-        .all(|d| d.path != Path::Outbound)
-        && device.filters.iter().all(|f| f.path != Path::Outbound)
-    {
-        notes.push(
-            "The export shows no outbound filtering, so outbound flows were taken to be allowed \
-             only where a rule says so (none did): ACL-001 findings are marked unknown."
-                .into(),
-        );
+    for (path, words) in [(Path::Outbound, "outbound"), (Path::Inbound, "inbound")] {
+        if !path_shown(device, path) {
+            notes.push(format!(
+                "The export shows no {words} filtering (no rule and no default for that path), \
+                 so the profile's required {words} flows were not judged; `sipwall check` tests \
+                 them live."
+            ));
+        }
     }
+}
+
+/// The export says something about the path: a rule on it or its default.
+fn path_shown(device: &Device, path: Path) -> bool {
+    device.filters.iter().any(|f| f.path == path)
+        || device.default_actions.iter().any(|d| d.path == path)
 }
 
 /// ACL-001: every required flow of the profile passes, and every forward it needs exists.
@@ -48,6 +51,9 @@ fn required_flows(context: &Context, device: &Device, findings: &mut Vec<Finding
             Direction::Inbound if rule.source.is_empty() => (Path::Inbound, Probe::Anyone),
             Direction::Inbound => (Path::Inbound, Probe::From(&rule.source)),
         };
+        if !path_shown(device, path) {
+            continue; // said once in a note
+        }
         let result = walk(
             device,
             path,
