@@ -26,8 +26,16 @@ pub(super) fn check(
     forbidden_inbound(context, device, findings);
     dmz_hosts(context, device, findings);
     rtp_range(context, device, findings);
-    for (path, words) in [(Path::Outbound, "outbound"), (Path::Inbound, "inbound")] {
-        if !path_shown(device, path) {
+    for (path, direction, words) in [
+        (Path::Outbound, Direction::Outbound, "outbound"),
+        (Path::Inbound, Direction::Inbound, "inbound"),
+    ] {
+        let wanted = context
+            .policy
+            .rules
+            .iter()
+            .any(|r| r.required && r.direction == direction);
+        if wanted && !path_shown(device, path) {
             notes.push(format!(
                 "The export shows no {words} filtering (no rule and no default for that path), \
                  so the profile's required {words} flows were not judged; `sipwall check` tests \
