@@ -350,6 +350,7 @@ fn panos_commands_are_set_lines_of_known_hierarchies() {
         "set service ",
         "set rulebase security rules ",
         "set rulebase nat rules ",
+        "set deviceconfig setting session timeout-udp ",
     ];
     for builtin in BUILTINS {
         for explain in [false, true] {
@@ -515,7 +516,7 @@ fn panos_fqdn_timeouts_and_limitations() {
     for topic in [
         "zones",
         "port-preservation",
-        "timeouts",
+        "udp-timeout-global",
         "fqdn-dns",
         "session-ttl",
     ] {

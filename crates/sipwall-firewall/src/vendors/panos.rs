@@ -8,8 +8,9 @@
 //!   sip alg-disabled yes` disables it (XML `/config/shared/alg-override/application/
 //!   entry[@name='sip']/alg-disabled` = `yes`; GUI Objects › Applications › sip › ALG Disable).
 //! - §3.6 [D] PAN-OS 10.2 "Configure session settings and timeouts": global TCP/UDP timeouts,
-//!   application timeouts override global ones; default UDP 30 s [C]. The set-form knobs are not
-//!   verified here, so timeouts are given as instructions.
+//!   application timeouts override global ones; default UDP 30 s [C]. The global UDP timeout is
+//!   rendered as `set deviceconfig setting session timeout-udp N` (the set form of the XML path
+//!   …/deviceconfig/setting/session/timeout-udp); application timeouts are instructions.
 //! - §2 table [C]: dynamic IP and port (DIPP) translates source ports; PAN-OS 10.1
 //!   "Translate internal client IP addresses to your public IP address (source DIPP NAT)":
 //!   source NAT to the egress interface address; persistent NAT for DIPP (10.1.6 / 10.2.4 and
@@ -82,7 +83,8 @@ pub const CAPABILITIES: &[Capability] = &[
     Capability {
         concern: "UDP timeout per port",
         support: Support::Approximate,
-        how: "instructions: application timeouts (sip, rtp) or the global UDP timeout",
+        how: "the global UDP timeout (`set deviceconfig setting session timeout-udp`); \
+              application timeouts (sip, rtp) as instructions",
     },
     Capability {
         concern: "hygiene (forbidden inbound ports, source whitelist, no DMZ)",
@@ -294,10 +296,10 @@ fn limitations(policy: &Policy, objects: &Objects) -> Vec<Limitation> {
     }
     if !policy.timeouts.is_empty() {
         out.push(Limitation {
-            topic: "timeouts".into(),
-            text: "session timeouts are given as instructions (Device › Setup › Session, or the \
-                   timeouts of the applications `sip` and `rtp`): their set-form knobs are not \
-                   verified here"
+            topic: "udp-timeout-global".into(),
+            text: "the UDP timeout is raised globally (`deviceconfig setting session \
+                   timeout-udp`, all UDP sessions, not per port); per-application timeouts \
+                   (`sip`, `rtp`) are given as instructions"
                 .into(),
             origins: policy
                 .timeouts
@@ -505,15 +507,27 @@ fn timeouts(out: &mut Out<'_>) {
             &timeout.origins,
         );
         // research §3.6 [D] "Configure session settings and timeouts": application timeouts
-        // override the global ones; default UDP 30 s [C]. Set-form knobs not verified.
+        // override the global ones; default UDP 30 s [C]. The set form mirrors the XML path
+        // /config/devices/entry/deviceconfig/setting/session/timeout-udp.
         out.note(&format!(
             "{} idle timeout of at least {} s ({scope}): PAN-OS takes the timeout of the \
              application App-ID identifies (e.g. `sip`, `rtp`; Objects › Applications › \
              Options), else the global one (Device › Setup › Session › Session Timeouts; UDP \
-             default 30 s). Set it there by hand (check `show running application setting` / \
-             `show session info`); changing a predefined application's timeout applies to \
-             every vsys.",
+             default 30 s). The global UDP timeout is raised below (all UDP sessions); if an \
+             application's own timeout is shorter, raise it too (`show running application \
+             setting`); changing a predefined application's timeout applies to every vsys.",
             timeout.protocol, timeout.replied_seconds
+        ));
+    }
+    let udp = policy
+        .timeouts
+        .iter()
+        .filter(|t| t.protocol == Protocol::Udp)
+        .map(|t| t.replied_seconds.max(t.unreplied_seconds))
+        .max();
+    if let Some(seconds) = udp {
+        out.line(&format!(
+            "set deviceconfig setting session timeout-udp {seconds}"
         ));
     }
     out.blank();
