@@ -157,15 +157,17 @@ mod tests {
 
     #[test]
     fn first_match_over_port_sets() {
-        let mut device = Device::default();
-        device.filters = vec![
-            rule(Action::Drop, Ports::single(5060), Vec::new()),
-            rule(
-                Action::Accept,
-                Ports::from_ranges([PortRange::new(5000, 20000)]),
-                Vec::new(),
-            ),
-        ];
+        let device = Device {
+            filters: vec![
+                rule(Action::Drop, Ports::single(5060), Vec::new()),
+                rule(
+                    Action::Accept,
+                    Ports::from_ranges([PortRange::new(5000, 20000)]),
+                    Vec::new(),
+                ),
+            ],
+            ..Device::default()
+        };
         let wanted = Ports::from_ranges([PortRange::new(5060, 5061), PortRange::new(10000, 20000)]);
         let walk = walk(
             &device,
@@ -188,17 +190,19 @@ mod tests {
 
     #[test]
     fn whitelisted_accept_does_not_match_anyone() {
-        let mut device = Device::default();
-        device.filters = vec![rule(
-            Action::Accept,
-            Ports::single(5060),
-            vec![net("203.0.113.0/24")],
-        )];
-        device.default_actions.push(DefaultAction {
-            path: Path::Inbound,
-            action: Action::Drop,
-            evidence: Evidence::explicit([]),
-        });
+        let device = Device {
+            filters: vec![rule(
+                Action::Accept,
+                Ports::single(5060),
+                vec![net("203.0.113.0/24")],
+            )],
+            default_actions: vec![DefaultAction {
+                path: Path::Inbound,
+                action: Action::Drop,
+                evidence: Evidence::explicit([]),
+            }],
+            ..Device::default()
+        };
         let anyone = walk(
             &device,
             Path::Inbound,

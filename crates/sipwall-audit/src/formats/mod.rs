@@ -96,7 +96,7 @@ impl Format {
             .iter()
             .map(|f| (f.fingerprint(text), *f))
             .collect();
-        scores.sort_by(|a, b| b.0.cmp(&a.0));
+        scores.sort_by_key(|s| std::cmp::Reverse(s.0));
         let (best, format) = scores[0];
         let second = scores.get(1).map(|s| s.0).unwrap_or(0);
         if best >= 30 && best > second {
