@@ -97,11 +97,30 @@ pub fn union(a: Option<&Ports>, b: &Ports) -> Ports {
 fn source_matches(rule: &FilterRule, probe: Probe<'_>) -> bool {
     match probe {
         Probe::Inside => true,
-        Probe::Anyone => rule.source.is_empty(),
+        // A rule for "everyone but a few" (a negated whitelist, stored as the complement) still
+        // catches an arbitrary source.
+        Probe::Anyone => rule.source.is_empty() || covers_most(&rule.source),
         Probe::From(sources) => {
             rule.source.is_empty() || (!sources.is_empty() && covers(&rule.source, sources))
         }
     }
+}
+
+/// The addresses span at least half of the IPv4 or of the IPv6 space.
+fn covers_most(addresses: &[Address]) -> bool {
+    let (mut v4, mut v6) = (0u128, 0u128);
+    for address in addresses {
+        if let Address::Net(net) = address {
+            let size = 1u128
+                .checked_shl(u32::from(net.max_prefix_len() - net.prefix_len()))
+                .unwrap_or(u128::MAX);
+            match net {
+                ipnet::IpNet::V4(_) => v4 = v4.saturating_add(size),
+                ipnet::IpNet::V6(_) => v6 = v6.saturating_add(size),
+            }
+        }
+    }
+    v4 >= 1 << 31 || v6 >= 1 << 127
 }
 
 /// The rule's addresses (empty: any) include every wanted address (empty: any).
@@ -222,6 +241,16 @@ mod tests {
             &Ports::single(5060),
         );
         assert_eq!(listed.accepted, Some(Ports::single(5060)));
+    }
+
+    #[test]
+    fn everyone_but_a_whitelist_catches_anyone() {
+        let mut rest: Vec<Address> = vec![net("0.0.0.0/1"), net("128.0.0.0/2")];
+        rest.push(net("192.0.0.0/3"));
+        assert!(covers_most(&rest));
+        assert!(!covers_most(&[net("10.0.0.0/8"), net("203.0.113.0/24")]));
+        assert!(covers_most(&[net("::/1")]));
+        assert!(covers_most(&[net("0.0.0.0/0")]));
     }
 
     #[test]
