@@ -1,15 +1,2376 @@
-//! Placeholder until the iptables parser lands (being written in this change set).
+//! Linux iptables and ip6tables: `iptables-save` / `ip6tables-save` output and iptables-restore
+//! files (both families may follow each other in one file, as `sipwall rules --vendor iptables`
+//! writes them), `iptables …` command scripts, and conntrack sysctl lines appended to either.
+//!
+//! What is read (research note §2 rows "Linux iptables/nftables", §3.10):
+//! - filter `FORWARD` → `Inbound` (in on the WAN) / `Outbound` (out on the WAN), filter `INPUT`
+//!   in on the WAN → `ToDevice`; jumps into user chains are followed (depth-bounded, `RETURN`
+//!   honoured); chain policies → default actions (the first filter table's, i.e. IPv4's when
+//!   both families are present: the catalogue takes one default per path);
+//! - rules matching only established/related/invalid state are not flow rules; rate limits and
+//!   ban lists (`limit`, `hashlimit`, `recent`, `connlimit`) make a rule conditional and, from
+//!   the WAN, a brute-force limit; negated addresses and unmodelled matches make it conditional;
+//! - raw table `-j CT --helper sip` → SIP ALG on; `-j CT --timeout NAME` → a timeout policy the
+//!   export cannot show; nat table `MASQUERADE` / `SNAT` (port preservation unless randomised or
+//!   remapped), `DNAT` / `REDIRECT` (forwards; no port match = every port); `FLOWOFFLOAD`;
+//! - sysctls `net.netfilter.nf_conntrack_udp_timeout(_stream)` and `nf_conntrack_helper`, also
+//!   in the `#   sysctl -w KEY=VALUE` comment lines sipwall's own rendering carries them in
+//!   (iptables-restore cannot set them, so the rendering states them for the admin to apply).
+//!
+//! WAN interfaces: `Hints::wan`, else the out-interfaces of MASQUERADE/SNAT rules, else the
+//! interfaces not excluded by a negated MASQUERADE out-interface (`! -o docker0`), else names
+//! that look like a WAN (`wan`, `ppp…`); with none of these every interface but `lo` may be the
+//! WAN (conservative for exposure checks).
+
+use std::borrow::Cow;
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use sipwall_firewall::Vendor;
+use sipwall_firewall::model::{Action, Address, PortRange, Ports, Protocol, TimeoutScope};
 
 use super::{Hints, ParseError, Parsed};
-use crate::source::Source;
+use crate::coverage::{Coverage, LineClass};
+use crate::device::{
+    AlgState, BruteForce, DefaultAction, Device, Evidence, FilterRule, Forward, Offload, Path,
+    SourceNat, UdpTimeout, VendorDefault, Versioned,
+};
+use crate::source::{Source, Span};
 
 pub const ID: &str = "iptables";
-pub const EXPORT: &str = "";
+pub const EXPORT: &str = "run `iptables-save; ip6tables-save` as root (both outputs in one file) \
+     and append `sysctl -a 2>/dev/null | grep -E 'nf_conntrack_(udp_timeout|helper)'` for the \
+     conntrack settings";
 
-pub fn fingerprint(_text: &str) -> u32 {
-    0
+/// Since Linux 4.7 conntrack helpers (the kernel SIP ALG) are attached only by explicit rules.
+pub const LINUX_HELPER_DEFAULT: VendorDefault = VendorDefault {
+    statement: "no SIP conntrack helper is attached unless a rule attaches one (`-j CT --helper \
+                sip`): automatic helper assignment (net.netfilter.nf_conntrack_helper) is off",
+    versions: "Linux 4.7 and later (the sysctl itself was removed in Linux 6.0)",
+    source: "research note §3.10: kernel commit 3bb398d925ec (default flipped to off, Linux 4.7) \
+             and Documentation/networking/nf_conntrack-sysctl (\"Since kernel 4.7 this defaults \
+             to off\", torvalds/linux 486dcf4)",
+};
+
+/// The kernel's UDP conntrack timeouts.
+pub const LINUX_UDP_TIMEOUT_DEFAULT: VendorDefault = VendorDefault {
+    statement: "UDP conntrack timeouts 30 s unreplied (nf_conntrack_udp_timeout) and 120 s \
+                stream (nf_conntrack_udp_timeout_stream)",
+    versions: "Linux 5.0 and later (the stream timeout was 180 s before 5.0)",
+    source: "research note §3.10: kernel commit 294304e4c522 (\"set stream timeout to 2 \
+             minutes\", Linux 5.0); Documentation/networking/nf_conntrack-sysctl",
+};
+
+/// A built-in chain without a policy line.
+pub const CHAIN_POLICY_DEFAULT: VendorDefault = VendorDefault {
+    statement: "a built-in chain accepts what no rule decides until a policy is set (`-P`)",
+    versions: "all",
+    source: "iptables(8), TARGETS and -P/--policy: built-in chains start with the policy ACCEPT",
+};
+
+/// Kernel UDP defaults (unreplied, stream), seconds.
+pub const LINUX_UDP_TIMEOUTS: (u32, u32) = (30, 120);
+
+/// How deep jumps into user chains are followed.
+const MAX_DEPTH: usize = 16;
+
+/// Recognised table names.
+const TABLES: &[&str] = &["filter", "nat", "raw", "mangle", "security"];
+
+/// `0` not iptables … `100` certainly (cheap: looks at the first lines only).
+pub fn fingerprint(text: &str) -> u32 {
+    let (mut tables, mut commits, mut appends, mut chains, mut commands) = (0, 0, 0, 0, 0);
+    for line in text.lines().take(4000) {
+        let t = line.trim();
+        if t.starts_with("# Generated by ")
+            && ["iptables", "ip6tables"]
+                .iter()
+                .any(|tool| t.contains(tool) && t.contains("-save"))
+        {
+            return 100;
+        }
+        if let Some(name) = t.strip_prefix('*') {
+            if TABLES.contains(&name) {
+                tables += 1;
+            }
+        } else if t == "COMMIT" {
+            commits += 1;
+        } else if t.starts_with("-A ") || t.starts_with("-I ") || strip_counters(t) != t {
+            appends += 1;
+        } else if t.starts_with(':') && chain_declaration(t).is_some() {
+            chains += 1;
+        } else if script_command(t).is_some() {
+            commands += 1;
+        }
+    }
+    if tables > 0 && (commits > 0 || appends > 0 || chains > 0) {
+        95
+    } else if appends > 0 && chains > 0 {
+        80
+    } else if commands >= 2 {
+        60
+    } else if appends >= 3 {
+        40
+    } else {
+        0
+    }
 }
 
-pub fn parse(_source: &Source, _hints: &Hints) -> Result<Parsed, ParseError> {
-    Err(ParseError::new("iptables: parser not written yet", None, ""))
+pub fn parse(source: &Source, hints: &Hints) -> Result<Parsed, ParseError> {
+    if source.text.contains('\0') {
+        return Err(ParseError::new(
+            "the input is binary, not iptables-save text",
+            None,
+            EXPORT,
+        ));
+    }
+    if source.text.trim().is_empty() {
+        return Err(ParseError::new("the input is empty", None, EXPORT));
+    }
+    let mut coverage = Coverage::new(source);
+    let mut reader = Reader::new(source);
+    for (number, line) in source.lines() {
+        let class = reader.line(number, line);
+        coverage.mark(number, class);
+    }
+    if !reader.structure {
+        let first = source
+            .lines()
+            .find(|(_, l)| !l.trim().is_empty())
+            .map(|(n, _)| source.line_span(n));
+        return Err(ParseError::new(
+            "no iptables table, chain or rule found: this is not iptables-save output",
+            first,
+            EXPORT,
+        ));
+    }
+    let device = Evaluator::new(source, hints, &reader).run();
+    Ok(Parsed { device, coverage })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokens
+
+/// One word of a rule line; quoted words are never options.
+#[derive(Debug, Clone)]
+struct Token<'a> {
+    text: Cow<'a, str>,
+    quoted: bool,
+}
+
+/// Splits an iptables-restore line into words: blanks separate, `"…"` and `'…'` group (with
+/// `\"` / `\\` inside double quotes). `None` for an unterminated quote.
+fn tokens(line: &str) -> Option<Vec<Token<'_>>> {
+    let mut out = Vec::new();
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= bytes.len() {
+            break;
+        }
+        let start = i;
+        let mut owned: Option<String> = None;
+        let mut quoted = false;
+        while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+            match bytes[i] {
+                quote @ (b'"' | b'\'') => {
+                    let text =
+                        owned.get_or_insert_with(|| line.get(start..i).unwrap_or("").to_string());
+                    quoted = true;
+                    i += 1;
+                    let mut closed = false;
+                    while i < bytes.len() {
+                        let c = bytes[i];
+                        if c == quote {
+                            closed = true;
+                            i += 1;
+                            break;
+                        }
+                        if quote == b'"' && c == b'\\' && i + 1 < bytes.len() {
+                            let next = bytes[i + 1];
+                            if next == b'"' || next == b'\\' {
+                                text.push(next as char);
+                                i += 2;
+                                continue;
+                            }
+                        }
+                        // Push whole UTF-8 characters.
+                        let ch_len = utf8_len(c);
+                        let end = (i + ch_len).min(bytes.len());
+                        text.push_str(line.get(i..end).unwrap_or(""));
+                        i = end;
+                    }
+                    if !closed {
+                        return None;
+                    }
+                }
+                _ => {
+                    let ch_len = utf8_len(bytes[i]);
+                    let end = (i + ch_len).min(bytes.len());
+                    if let Some(text) = owned.as_mut() {
+                        text.push_str(line.get(i..end).unwrap_or(""));
+                    }
+                    i = end;
+                }
+            }
+        }
+        let text = match owned {
+            Some(text) => Cow::Owned(text),
+            None => Cow::Borrowed(line.get(start..i).unwrap_or("")),
+        };
+        out.push(Token { text, quoted });
+    }
+    Some(out)
+}
+
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0xF0..=0xFF => 4,
+        0xE0..=0xEF => 3,
+        0xC0..=0xDF => 2,
+        _ => 1,
+    }
+}
+
+/// `[12:345] -A …` → `-A …` (iptables-save -c).
+fn strip_counters(line: &str) -> &str {
+    if let Some(rest) = line.strip_prefix('[')
+        && let Some((counters, rest)) = rest.split_once(']')
+        && counters.split(':').count() == 2
+        && counters.chars().all(|c| c.is_ascii_digit() || c == ':')
+    {
+        return rest.trim_start();
+    }
+    line
+}
+
+/// `:NAME POLICY [p:b]` → (name, policy).
+fn chain_declaration(line: &str) -> Option<(&str, &str)> {
+    let rest = line.strip_prefix(':')?;
+    let mut words = rest.split_whitespace();
+    let name = words.next()?;
+    let policy = words.next()?;
+    match words.next() {
+        None => {}
+        Some(counters) if counters.starts_with('[') && counters.ends_with(']') => {}
+        Some(_) => return None,
+    }
+    words.next().is_none().then_some((name, policy))
+}
+
+/// `iptables [-t T] …` / `ip6tables …` (also with a path or `-legacy`/`-nft` suffix): the rest
+/// of the line.
+fn script_command(line: &str) -> Option<&str> {
+    let (program, rest) = line.split_once(char::is_whitespace)?;
+    let base = program.rsplit('/').next().unwrap_or(program);
+    let base = base
+        .strip_suffix("-legacy")
+        .or_else(|| base.strip_suffix("-nft"))
+        .unwrap_or(base);
+    let rest = rest.trim_start();
+    ((base == "iptables" || base == "ip6tables") && rest.starts_with('-')).then_some(rest)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rule specifications
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    None,
+    Accept,
+    Drop,
+    Reject,
+    Return,
+    Jump(String),
+    Goto(String),
+    Dnat {
+        to: Option<String>,
+    },
+    Snat {
+        to: Option<String>,
+        random: bool,
+    },
+    Masquerade {
+        random: bool,
+        ports: bool,
+    },
+    Redirect {
+        ports: Option<String>,
+    },
+    Ct {
+        helper: Option<String>,
+        timeout: Option<String>,
+    },
+    FlowOffload {
+        hw: bool,
+    },
+    /// A target that neither decides nor changes the flow facts (LOG, MARK, TCPMSS, …).
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ProtoMatch {
+    Any,
+    One(Protocol),
+    /// A protocol other than TCP/UDP (icmp, gre, esp …): the rule never sees a VoIP probe.
+    Elsewhere,
+}
+
+/// An interface match: name (possibly `eth+`) and negation.
+#[derive(Debug, Clone)]
+struct Iface {
+    name: String,
+    negated: bool,
+}
+
+/// One parsed rule.
+#[derive(Debug, Clone)]
+struct Spec {
+    in_if: Option<Iface>,
+    out_if: Option<Iface>,
+    proto: ProtoMatch,
+    src: Vec<Address>,
+    dst: Vec<Address>,
+    dports: Ports,
+    /// Any match at all (an unconditional RETURN ends its chain).
+    has_matches: bool,
+    /// Matches only some of the packets a probe would send.
+    conditional: bool,
+    /// Negated source addresses (for DNAT: still open to almost everyone).
+    src_negated: bool,
+    /// A per-source or global rate limit / ban list that counts sessions.
+    limit: bool,
+    /// Only established/related/invalid packets: not a flow rule.
+    state_only: bool,
+    /// Only connections a DNAT rule rewrote (`--ctstate DNAT`): the forwarded ports.
+    dnat_only: bool,
+    /// `-m set --match-set NAME src`: sources named by a set the export does not list.
+    set_sources: Vec<String>,
+    target: Target,
+}
+
+impl Default for Spec {
+    fn default() -> Self {
+        Spec {
+            in_if: None,
+            out_if: None,
+            proto: ProtoMatch::Any,
+            src: Vec::new(),
+            dst: Vec::new(),
+            dports: Ports::Any,
+            has_matches: false,
+            conditional: false,
+            src_negated: false,
+            limit: false,
+            state_only: false,
+            dnat_only: false,
+            set_sources: Vec::new(),
+            target: Target::None,
+        }
+    }
+}
+
+/// What a command line does.
+#[derive(Debug)]
+enum Command {
+    Append(String, Spec),
+    Insert(String, usize, Spec),
+    NewChain(String),
+    Policy(String, String),
+    Flush(Option<String>),
+    /// -X, -Z: nothing to model.
+    Harmless,
+}
+
+/// Modules whose matches the model carries (or that only restate the protocol).
+const TRANSPARENT_MODULES: &[&str] = &[
+    "tcp",
+    "udp",
+    "multiport",
+    "comment",
+    "conntrack",
+    "state",
+    "icmp",
+    "icmp6",
+    "icmpv6",
+    "addrtype",
+    "set",
+];
+
+/// Modules that count sessions per source or per time (brute-force limits).
+const LIMIT_MODULES: &[&str] = &["limit", "hashlimit", "recent", "connlimit"];
+
+/// Common service names iptables resolves through /etc/services.
+const SERVICES: &[(&str, u16)] = &[
+    ("ftp-data", 20),
+    ("ftp", 21),
+    ("ssh", 22),
+    ("telnet", 23),
+    ("smtp", 25),
+    ("domain", 53),
+    ("bootps", 67),
+    ("bootpc", 68),
+    ("tftp", 69),
+    ("http", 80),
+    ("www", 80),
+    ("pop3", 110),
+    ("ntp", 123),
+    ("imap", 143),
+    ("snmp", 161),
+    ("https", 443),
+    ("isakmp", 500),
+    ("submission", 587),
+    ("imaps", 993),
+    ("pop3s", 995),
+    ("openvpn", 1194),
+    ("pptp", 1723),
+    ("iax", 4569),
+    ("ipsec-nat-t", 4500),
+    ("sip", 5060),
+    ("sip-tls", 5061),
+    ("http-alt", 8080),
+];
+
+fn port_number(text: &str) -> Option<u16> {
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().ok();
+    }
+    SERVICES
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(text))
+        .map(|(_, port)| *port)
+}
+
+/// `5060`, `10000:20000`, `:1024`, `1024:`, `sip` → a range.
+fn port_range(text: &str) -> Option<PortRange> {
+    match text.split_once(':') {
+        None => port_number(text).map(PortRange::single),
+        Some((a, b)) => {
+            let first = if a.is_empty() { 0 } else { port_number(a)? };
+            let last = if b.is_empty() {
+                u16::MAX
+            } else {
+                port_number(b)?
+            };
+            Some(PortRange::new(first, last))
+        }
+    }
+}
+
+/// A `--dport` / `--dports` value: a comma list of ports and ranges.
+fn port_list(text: &str) -> Option<Ports> {
+    let mut ranges = Vec::new();
+    for part in text.split(',') {
+        ranges.push(port_range(part.trim())?);
+    }
+    (!ranges.is_empty()).then(|| Ports::from_ranges(ranges))
+}
+
+/// An address, prefix, `a.b.c.d/255.255.255.0` mask or DNS name; `None` for `0.0.0.0/0`.
+fn address(text: &str) -> Option<Option<Address>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    if let Ok(net) = text.parse::<IpNet>() {
+        return Some((net.prefix_len() != 0).then(|| Address::Net(net.trunc())));
+    }
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Some(Some(Address::Net(IpNet::from(ip))));
+    }
+    if let Some((addr, mask)) = text.split_once('/') {
+        let addr: IpAddr = addr.parse().ok()?;
+        let mask: IpAddr = mask.parse().ok()?;
+        let prefix = match mask {
+            IpAddr::V4(m) => u32::from(m).count_ones() as u8,
+            IpAddr::V6(m) => u128::from(m).count_ones() as u8,
+        };
+        let net = IpNet::new(addr, prefix).ok()?;
+        return Some((prefix != 0).then(|| Address::Net(net.trunc())));
+    }
+    // A host name (iptables resolves it once when loading).
+    let name_ok = text
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_');
+    (name_ok && text.bytes().any(|b| b.is_ascii_alphabetic()))
+        .then(|| Some(Address::Fqdn(text.to_ascii_lowercase())))
+}
+
+fn address_list(text: &str) -> Option<Vec<Address>> {
+    let mut out = Vec::new();
+    for part in text.split(',') {
+        if let Some(a) = address(part)? {
+            out.push(a);
+        }
+    }
+    Some(out)
+}
+
+fn protocol_match(text: &str) -> ProtoMatch {
+    match text.to_ascii_lowercase().as_str() {
+        "tcp" | "6" => ProtoMatch::One(Protocol::Tcp),
+        "udp" | "17" => ProtoMatch::One(Protocol::Udp),
+        "all" | "0" => ProtoMatch::Any,
+        _ => ProtoMatch::Elsewhere,
+    }
+}
+
+/// Parses the words of one command (after any `[p:b]` counters and the program name).
+/// `table` is updated by `-t`. `Err(())` for a line of unknown shape.
+fn command(words: &[Token<'_>], table: &mut Option<String>) -> Result<Command, ()> {
+    let mut spec = Spec::default();
+    let mut cmd: Option<(&str, String, usize)> = None;
+    let mut policy: Option<String> = None;
+    let mut module: Option<String> = None;
+    let mut target_name: Option<String> = None;
+    // Target options gathered while reading.
+    let mut to: Option<String> = None;
+    let mut to_ports: Option<String> = None;
+    let mut random = false;
+    let mut helper: Option<String> = None;
+    let mut timeout: Option<String> = None;
+    let mut hw = false;
+    let mut negate = false;
+    let mut i = 0;
+    let value = |i: &mut usize, negate: &mut bool| -> Result<String, ()> {
+        *i += 1;
+        // Old syntax: `--dport ! 22`.
+        if let Some(t) = words.get(*i)
+            && !t.quoted
+            && t.text == "!"
+        {
+            *negate = true;
+            *i += 1;
+        }
+        words.get(*i).map(|t| t.text.to_string()).ok_or(())
+    };
+    while i < words.len() {
+        let word = &words[i];
+        let text: &str = &word.text;
+        if !word.quoted && text == "!" {
+            negate = true;
+            i += 1;
+            continue;
+        }
+        if word.quoted || !text.starts_with('-') {
+            return Err(());
+        }
+        let negated = std::mem::take(&mut negate);
+        match text {
+            "-A" | "--append" | "-I" | "--insert" | "-N" | "--new-chain" | "-F" | "--flush"
+            | "-X" | "--delete-chain" | "-Z" | "--zero" | "-P" | "--policy" => {
+                let kind = match text {
+                    "-A" | "--append" => "A",
+                    "-I" | "--insert" => "I",
+                    "-N" | "--new-chain" => "N",
+                    "-F" | "--flush" => "F",
+                    "-X" | "--delete-chain" | "-Z" | "--zero" => "X",
+                    _ => "P",
+                };
+                let chain = match words.get(i + 1) {
+                    Some(t) if !t.quoted && !t.text.starts_with('-') => {
+                        i += 1;
+                        t.text.to_string()
+                    }
+                    _ if kind == "F" || kind == "X" => String::new(),
+                    _ => return Err(()),
+                };
+                let mut position = 1;
+                if kind == "I"
+                    && let Some(t) = words.get(i + 1)
+                    && t.text.bytes().all(|b| b.is_ascii_digit())
+                {
+                    position = t.text.parse().unwrap_or(1);
+                    i += 1;
+                }
+                if kind == "P" {
+                    policy = Some(words.get(i + 1).ok_or(())?.text.to_string());
+                    i += 1;
+                }
+                cmd = Some((kind, chain, position));
+            }
+            "-D" | "--delete" | "-R" | "--replace" | "-E" | "--rename-chain" => return Err(()),
+            "-t" | "--table" => {
+                *table = Some(value(&mut i, &mut negate)?);
+            }
+            "-4" | "--ipv4" | "-6" | "--ipv6" => {}
+            "-c" | "--set-counters" => {
+                // Two numbers, or one `p:b` / `[p:b]` word.
+                let mut taken = 0;
+                while taken < 2
+                    && let Some(t) = words.get(i + 1)
+                    && t.text
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || b == b':' || b == b'[' || b == b']')
+                {
+                    i += 1;
+                    taken += 1;
+                }
+            }
+            "-p" | "--protocol" => {
+                let v = value(&mut i, &mut negate)?;
+                let p = protocol_match(&v);
+                spec.has_matches = true;
+                spec.proto = if negated || std::mem::take(&mut negate) {
+                    match p {
+                        ProtoMatch::One(Protocol::Tcp) => ProtoMatch::One(Protocol::Udp),
+                        ProtoMatch::One(Protocol::Udp) => ProtoMatch::One(Protocol::Tcp),
+                        ProtoMatch::Any => ProtoMatch::Elsewhere,
+                        ProtoMatch::Elsewhere => ProtoMatch::Any,
+                    }
+                } else {
+                    p
+                };
+            }
+            "-s" | "--source" | "--src" | "-d" | "--destination" | "--dst" => {
+                let v = value(&mut i, &mut negate)?;
+                let list = address_list(&v).ok_or(())?;
+                let neg = negated || std::mem::take(&mut negate);
+                spec.has_matches = true;
+                if neg {
+                    // `! -s X`: everyone but X; modelled conservatively.
+                    spec.conditional = true;
+                    if matches!(text, "-s" | "--source" | "--src") {
+                        spec.src_negated = true;
+                    }
+                } else if matches!(text, "-s" | "--source" | "--src") {
+                    spec.src = list;
+                } else {
+                    spec.dst = list;
+                }
+            }
+            "-i" | "--in-interface" | "-o" | "--out-interface" => {
+                let v = value(&mut i, &mut negate)?;
+                let neg = negated || std::mem::take(&mut negate);
+                spec.has_matches = true;
+                let iface = Iface {
+                    name: v,
+                    negated: neg,
+                };
+                if matches!(text, "-i" | "--in-interface") {
+                    spec.in_if = Some(iface);
+                } else {
+                    spec.out_if = Some(iface);
+                }
+            }
+            "-f" | "--fragment" => {
+                spec.has_matches = true;
+                spec.conditional = true;
+            }
+            "-m" | "--match" => {
+                let name = value(&mut i, &mut negate)?.to_ascii_lowercase();
+                if name != "comment" {
+                    spec.has_matches = true;
+                }
+                if LIMIT_MODULES.contains(&name.as_str()) {
+                    spec.conditional = true;
+                    if name != "recent" {
+                        spec.limit = true;
+                    }
+                } else if !TRANSPARENT_MODULES.contains(&name.as_str()) {
+                    spec.conditional = true;
+                }
+                module = Some(name);
+            }
+            "-j" | "--jump" | "-g" | "--goto" => {
+                let name = value(&mut i, &mut negate)?;
+                if matches!(text, "-g" | "--goto") {
+                    spec.target = Target::Goto(name.clone());
+                }
+                target_name = Some(name);
+            }
+            "--dport" | "--destination-port" | "--dports" | "--destination-ports" | "--ports" => {
+                let v = value(&mut i, &mut negate)?;
+                let ports = port_list(&v).ok_or(())?;
+                let ports = if negated || std::mem::take(&mut negate) {
+                    match Ports::Any.subtract(&ports) {
+                        Some(rest) => rest,
+                        None => return Err(()),
+                    }
+                } else {
+                    ports
+                };
+                spec.dports = match spec.dports.intersect(&ports) {
+                    Some(p) => p,
+                    None => {
+                        spec.conditional = true;
+                        ports
+                    }
+                };
+            }
+            "--sport" | "--source-port" | "--sports" | "--source-ports" => {
+                // The model has no source ports: the rule is taken to match the flow's.
+                let v = value(&mut i, &mut negate)?;
+                port_list(&v).ok_or(())?;
+                negate = false;
+            }
+            "--ctstate" | "--state" => {
+                let v = value(&mut i, &mut negate)?;
+                let neg = negated || std::mem::take(&mut negate);
+                let states: Vec<String> = v.split(',').map(|s| s.to_ascii_uppercase()).collect();
+                let has = |name: &str| states.iter().any(|s| s == name);
+                if neg {
+                    spec.conditional = true;
+                } else if has("NEW") || has("SNAT") {
+                    // New flows: a normal rule.
+                } else if has("DNAT") {
+                    spec.dnat_only = true;
+                } else {
+                    spec.state_only = true;
+                }
+            }
+            "--comment" => {
+                value(&mut i, &mut negate)?;
+            }
+            "--match-set" | "--set" if module.as_deref() == Some("set") => {
+                let name = value(&mut i, &mut negate)?;
+                let flags = value(&mut i, &mut negate)?;
+                let neg = negated || std::mem::take(&mut negate);
+                if neg || !flags.starts_with("src") {
+                    spec.conditional = true;
+                } else {
+                    spec.set_sources.push(name);
+                }
+            }
+            "--dst-type" if module.as_deref() == Some("addrtype") => {
+                let v = value(&mut i, &mut negate)?;
+                if negated || std::mem::take(&mut negate) || !v.eq_ignore_ascii_case("LOCAL") {
+                    spec.conditional = true;
+                }
+            }
+            "--hitcount" if module.as_deref() == Some("recent") => {
+                value(&mut i, &mut negate)?;
+                spec.limit = true;
+            }
+            "--tcp-flags" => {
+                value(&mut i, &mut negate)?;
+                value(&mut i, &mut negate)?;
+                spec.conditional = true;
+            }
+            "--syn" => {
+                if negated {
+                    spec.conditional = true;
+                }
+            }
+            "--to-destination" | "--to-source" | "--to" if target_name.is_some() => {
+                let v = value(&mut i, &mut negate)?;
+                to.get_or_insert(v);
+            }
+            "--to-ports" if target_name.is_some() => {
+                to_ports = Some(value(&mut i, &mut negate)?);
+            }
+            "--random" | "--random-fully" if target_name.is_some() => random = true,
+            "--helper" if target_name.is_some() => {
+                helper = Some(value(&mut i, &mut negate)?);
+            }
+            "--timeout" if target_name.as_deref() == Some("CT") => {
+                timeout = Some(value(&mut i, &mut negate)?);
+            }
+            "--hw" if target_name.is_some() => hw = true,
+            _ if text.starts_with("--") && (module.is_some() || target_name.is_some()) => {
+                // An option of a module or target the model does not need: skip its values.
+                if target_name.is_none() {
+                    spec.conditional = true;
+                }
+                while let Some(t) = words.get(i + 1) {
+                    let option = t.text.starts_with('-') && t.text.len() > 1;
+                    if !t.quoted && (option || t.text == "!") {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            _ => return Err(()),
+        }
+        i += 1;
+    }
+    if negate {
+        return Err(());
+    }
+    if !spec.set_sources.is_empty() && spec.src.is_empty() {
+        // Named sets stand for sources the export does not list.
+        spec.conditional = true;
+    }
+    if let Some(name) = &target_name
+        && !matches!(spec.target, Target::Goto(_))
+    {
+        spec.target = match name.as_str() {
+            "ACCEPT" => Target::Accept,
+            "DROP" => Target::Drop,
+            "REJECT" => Target::Reject,
+            "RETURN" => Target::Return,
+            "DNAT" => Target::Dnat { to: to.clone() },
+            "SNAT" => Target::Snat {
+                to: to.clone(),
+                random,
+            },
+            "MASQUERADE" => Target::Masquerade {
+                random,
+                ports: to_ports.is_some(),
+            },
+            "REDIRECT" => Target::Redirect {
+                ports: to_ports.clone(),
+            },
+            "CT" => Target::Ct {
+                helper: helper.clone(),
+                timeout: timeout.clone(),
+            },
+            "FLOWOFFLOAD" => Target::FlowOffload { hw },
+            other if is_extension_target(other) => Target::Other,
+            other => Target::Jump(other.to_string()),
+        };
+    }
+    let (kind, chain, position) = cmd.ok_or(())?;
+    Ok(match kind {
+        "A" => Command::Append(chain, spec),
+        "I" => Command::Insert(chain, position, spec),
+        "N" => Command::NewChain(chain),
+        "P" => Command::Policy(chain, policy.unwrap_or_default()),
+        "F" => Command::Flush((!chain.is_empty()).then_some(chain)),
+        _ => Command::Harmless,
+    })
+}
+
+/// Targets that are not user chains (iptables-extensions(8)); upper case by convention.
+fn is_extension_target(name: &str) -> bool {
+    const KNOWN: &[&str] = &[
+        "LOG",
+        "NFLOG",
+        "ULOG",
+        "MARK",
+        "CONNMARK",
+        "TCPMSS",
+        "NOTRACK",
+        "TRACE",
+        "CLASSIFY",
+        "DSCP",
+        "TOS",
+        "TTL",
+        "HL",
+        "ECN",
+        "CHECKSUM",
+        "AUDIT",
+        "SET",
+        "NFQUEUE",
+        "QUEUE",
+        "TEE",
+        "TPROXY",
+        "CONNSECMARK",
+        "SECMARK",
+        "NETMAP",
+        "IDLETIMER",
+        "LED",
+        "SYNPROXY",
+        "TCPOPTSTRIP",
+        "RATEEST",
+        "CLUSTERIP",
+        "HMARK",
+        "NPT",
+        "DNPT",
+        "SNPT",
+        "MIRROR",
+        "IMQ",
+        "ACCOUNT",
+    ];
+    KNOWN.contains(&name)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading lines into tables
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum TableKind {
+    Filter,
+    Nat,
+    Raw,
+    Mangle,
+    Security,
+}
+
+impl TableKind {
+    fn of(name: &str) -> Option<TableKind> {
+        Some(match name {
+            "filter" => TableKind::Filter,
+            "nat" => TableKind::Nat,
+            "raw" => TableKind::Raw,
+            "mangle" => TableKind::Mangle,
+            "security" => TableKind::Security,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Rule {
+    line: u32,
+    spec: Spec,
+}
+
+#[derive(Debug, Default)]
+struct Chain {
+    /// `(ACCEPT|DROP, line)` of a built-in chain's policy.
+    policy: Option<(String, u32)>,
+    rules: VecDeque<Rule>,
+    /// The DNS name a sipwall `SW-FQDN…` placeholder chain stands for, with its comment lines.
+    fqdn: Option<String>,
+}
+
+#[derive(Debug)]
+struct Table {
+    kind: TableKind,
+    chains: Vec<(String, Chain)>,
+    index: HashMap<String, usize>,
+    /// Chains holding rules since the last flush of every chain (`-F` alone clears only
+    /// these: linear however often it comes).
+    filled: Vec<usize>,
+}
+
+impl Table {
+    fn new(kind: TableKind) -> Table {
+        Table {
+            kind,
+            chains: Vec::new(),
+            index: HashMap::new(),
+            filled: Vec::new(),
+        }
+    }
+
+    fn chain_at(&mut self, name: &str) -> usize {
+        match self.index.get(name) {
+            Some(at) => *at,
+            None => {
+                self.chains.push((name.to_string(), Chain::default()));
+                let at = self.chains.len() - 1;
+                self.index.insert(name.to_string(), at);
+                at
+            }
+        }
+    }
+
+    /// Adds a rule at `position` (1-based; `None`: at the end). `false` when the insert was
+    /// not modelled (deep inside a long chain: read as an append).
+    fn add(&mut self, name: &str, position: Option<usize>, rule: Rule) -> bool {
+        let at = self.chain_at(name);
+        let Some((_, chain)) = self.chains.get_mut(at) else {
+            return false;
+        };
+        if chain.rules.is_empty() {
+            self.filled.push(at);
+        }
+        let rules = &mut chain.rules;
+        match position {
+            None => rules.push_back(rule),
+            Some(p) if p <= 1 => rules.push_front(rule),
+            Some(p) if p > rules.len() => rules.push_back(rule),
+            // Bounded so that hostile inserts stay linear.
+            Some(p) if rules.len() <= 4096 => rules.insert(p - 1, rule),
+            Some(_) => {
+                rules.push_back(rule);
+                return false;
+            }
+        }
+        true
+    }
+
+    fn flush_all(&mut self) {
+        for at in std::mem::take(&mut self.filled) {
+            if let Some((_, chain)) = self.chains.get_mut(at) {
+                chain.rules.clear();
+            }
+        }
+    }
+
+    fn chain_mut(&mut self, name: &str) -> &mut Chain {
+        let at = self.chain_at(name);
+        &mut self.chains[at].1
+    }
+
+    fn chain(&self, name: &str) -> Option<&Chain> {
+        self.index
+            .get(name)
+            .and_then(|at| self.chains.get(*at))
+            .map(|(_, c)| c)
+    }
+}
+
+/// A conntrack sysctl the export states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SysctlKey {
+    UdpUnreplied,
+    UdpStream,
+    Helper,
+    /// A sysctl of no bearing on VoIP.
+    Other,
+}
+
+/// `[sysctl -w ]net.netfilter.nf_conntrack_udp_timeout = 30`, `KEY=VALUE`, or
+/// `/proc/sys/net/netfilter/…:VALUE` → (key, value); `None` when the line is no sysctl.
+/// The value is `None` when it is not a number of seconds / a flag.
+pub(crate) fn sysctl_line(line: &str) -> Option<(SysctlKey, Option<u32>)> {
+    let mut t = line.trim();
+    if let Some(rest) = t.strip_prefix("sysctl ") {
+        t = rest.trim_start();
+        if let Some(rest) = t.strip_prefix("-w ") {
+            t = rest.trim_start();
+        }
+    }
+    let (key, value) = if let Some(path) = t.strip_prefix("/proc/sys/") {
+        let (k, v) = path
+            .split_once([':', '='])
+            .or_else(|| path.split_once(' '))?;
+        (k.trim().replace('/', "."), v.trim())
+    } else {
+        let (k, v) = t.split_once('=')?;
+        (k.trim().to_string(), v.trim())
+    };
+    const ROOTS: &[&str] = &[
+        "net.", "kernel.", "vm.", "fs.", "dev.", "user.", "abi.", "debug.", "crypto.", "sunrpc.",
+    ];
+    let key_ok = ROOTS.iter().any(|r| key.starts_with(r))
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'*'));
+    if !key_ok {
+        return None;
+    }
+    let kind = match key.as_str() {
+        "net.netfilter.nf_conntrack_udp_timeout"
+        | "net.ipv4.netfilter.ip_conntrack_udp_timeout" => SysctlKey::UdpUnreplied,
+        "net.netfilter.nf_conntrack_udp_timeout_stream"
+        | "net.ipv4.netfilter.ip_conntrack_udp_timeout_stream" => SysctlKey::UdpStream,
+        "net.netfilter.nf_conntrack_helper" => SysctlKey::Helper,
+        _ => SysctlKey::Other,
+    };
+    let value = value.trim_matches(['"', '\'']).trim();
+    Some((kind, value.parse::<u32>().ok()))
+}
+
+/// Sysctl values read from the export, with their lines.
+#[derive(Debug, Default)]
+pub(crate) struct Sysctls {
+    pub unreplied: Option<(u32, u32)>,
+    pub stream: Option<(u32, u32)>,
+    pub helper: Option<(u32, u32)>,
+}
+
+impl Sysctls {
+    /// Records line `number` when it is a sysctl; the line's class, `None` when no sysctl.
+    pub(crate) fn line(&mut self, number: u32, line: &str) -> Option<LineClass> {
+        let (key, value) = sysctl_line(line)?;
+        let slot = match key {
+            SysctlKey::UdpUnreplied => &mut self.unreplied,
+            SysctlKey::UdpStream => &mut self.stream,
+            SysctlKey::Helper => &mut self.helper,
+            SysctlKey::Other => return Some(LineClass::Ignored),
+        };
+        match value {
+            Some(v) => {
+                *slot = Some((v, number));
+                Some(LineClass::Understood)
+            }
+            None => Some(LineClass::Unknown),
+        }
+    }
+
+    /// The global UDP timeout: the stated values, the `default` for what is not stated.
+    pub(crate) fn udp_timeout(
+        &self,
+        source: &Source,
+        defaults: (u32, u32),
+        default: VendorDefault,
+    ) -> UdpTimeout {
+        let spans: Vec<Span> = [self.unreplied, self.stream]
+            .iter()
+            .flatten()
+            .map(|(_, line)| source.line_span(*line))
+            .collect();
+        UdpTimeout {
+            scope: TimeoutScope::Global,
+            unreplied_seconds: Some(self.unreplied.map(|(v, _)| v).unwrap_or(defaults.0)),
+            replied_seconds: Some(self.stream.map(|(v, _)| v).unwrap_or(defaults.1)),
+            // One stated value makes the fact explicit: the unstated one is the default of the
+            // same kernel, and the stated one is what an admin changed.
+            evidence: if spans.is_empty() {
+                Evidence::default(default)
+            } else {
+                Evidence::explicit(spans)
+            },
+        }
+    }
+}
+
+/// Collects tables, chains and rules line by line.
+struct Reader<'s> {
+    source: &'s Source,
+    tables: Vec<Table>,
+    /// The table the current `*name … COMMIT` block fills.
+    current: Option<usize>,
+    /// Tables of `iptables …` command lines, by (family, name).
+    script_tables: HashMap<(bool, TableKind), usize>,
+    /// Comment lines just above the current line, joined (for `SW-FQDN…` chains).
+    comment_block: String,
+    sysctls: Sysctls,
+    version: Option<Versioned>,
+    /// Any table, chain or rule seen: the text is iptables.
+    structure: bool,
+}
+
+impl<'s> Reader<'s> {
+    fn new(source: &'s Source) -> Reader<'s> {
+        Reader {
+            source,
+            tables: Vec::new(),
+            current: None,
+            script_tables: HashMap::new(),
+            comment_block: String::new(),
+            sysctls: Sysctls::default(),
+            version: None,
+            structure: false,
+        }
+    }
+
+    fn line(&mut self, number: u32, raw: &str) -> LineClass {
+        let line = raw.trim();
+        if line.is_empty() {
+            return LineClass::Blank;
+        }
+        if let Some(comment) = line.strip_prefix('#') {
+            return self.comment(number, comment.trim());
+        }
+        let fqdn_comment = std::mem::take(&mut self.comment_block);
+        if let Some(name) = line.strip_prefix('*') {
+            return match TableKind::of(name.trim()) {
+                Some(kind) => {
+                    self.structure = true;
+                    self.tables.push(Table::new(kind));
+                    self.current = Some(self.tables.len() - 1);
+                    LineClass::Understood
+                }
+                None => {
+                    self.current = None;
+                    LineClass::Unknown
+                }
+            };
+        }
+        if line == "COMMIT" {
+            self.current = None;
+            return LineClass::Understood;
+        }
+        if line.starts_with(':') {
+            let Some((name, policy)) = chain_declaration(line) else {
+                return LineClass::Unknown;
+            };
+            let Some(table) = self.current.and_then(|t| self.tables.get_mut(t)) else {
+                return LineClass::Unknown;
+            };
+            self.structure = true;
+            let chain = table.chain_mut(name);
+            if policy != "-" {
+                chain.policy = Some((policy.to_ascii_uppercase(), number));
+            }
+            if name.starts_with("SW-FQDN") {
+                chain.fqdn = fqdn_name(&fqdn_comment);
+            }
+            return LineClass::Understood;
+        }
+        let stripped = strip_counters(line);
+        if stripped.starts_with('-') {
+            return self.command_line(number, stripped, None);
+        }
+        if let Some(rest) = script_command(line) {
+            let v6 = line
+                .split_whitespace()
+                .next()
+                .is_some_and(|p| p.contains("ip6tables"));
+            return self.command_line(number, rest, Some(v6));
+        }
+        if let Some(class) = self.sysctls.line(number, line) {
+            return class;
+        }
+        LineClass::Unknown
+    }
+
+    fn comment(&mut self, number: u32, body: &str) -> LineClass {
+        if self.version.is_none()
+            && let Some(rest) = body.strip_prefix("Generated by ")
+            && let Some(word) = rest
+                .split_whitespace()
+                .skip(1)
+                .find(|w| w.starts_with('v') && w[1..].starts_with(|c: char| c.is_ascii_digit()))
+        {
+            self.version = Some(Versioned {
+                version: word[1..].to_string(),
+                span: self.source.span_of(number, word),
+            });
+        }
+        // sipwall's rendering states the sysctls as `#   sysctl -w KEY=VALUE` lines.
+        if body.starts_with("sysctl -w ")
+            && let Some(class) = self.sysctls.line(number, body)
+        {
+            self.comment_block.clear();
+            return class;
+        }
+        if self.comment_block.len() < 4096 {
+            self.comment_block.push(' ');
+            self.comment_block.push_str(body);
+        }
+        LineClass::Blank
+    }
+
+    /// One `-A …` / `iptables -A …` line; `script` is `Some(ipv6)` for command lines.
+    fn command_line(&mut self, number: u32, text: &str, script: Option<bool>) -> LineClass {
+        let Some(words) = tokens(text) else {
+            return LineClass::Unknown;
+        };
+        let mut table_name = None;
+        let Ok(cmd) = command(&words, &mut table_name) else {
+            return LineClass::Unknown;
+        };
+        let table_at = match script {
+            Some(v6) => {
+                let kind = match table_name.as_deref() {
+                    None => TableKind::Filter,
+                    Some(name) => match TableKind::of(name) {
+                        Some(kind) => kind,
+                        None => return LineClass::Unknown,
+                    },
+                };
+                match self.script_tables.get(&(v6, kind)) {
+                    Some(at) => *at,
+                    None => {
+                        self.tables.push(Table::new(kind));
+                        let at = self.tables.len() - 1;
+                        self.script_tables.insert((v6, kind), at);
+                        at
+                    }
+                }
+            }
+            None => match self.current {
+                Some(at) => at,
+                None => {
+                    // A rule outside `*table … COMMIT`: iptables-restore refuses it; read it
+                    // as the filter table's, which is what such fragments usually are.
+                    self.tables.push(Table::new(TableKind::Filter));
+                    let at = self.tables.len() - 1;
+                    self.current = Some(at);
+                    at
+                }
+            },
+        };
+        self.structure = true;
+        let Some(table) = self.tables.get_mut(table_at) else {
+            return LineClass::Unknown;
+        };
+        let kind = table.kind;
+        match cmd {
+            Command::Append(chain, spec) => {
+                table.add(&chain, None, Rule { line: number, spec });
+            }
+            Command::Insert(chain, position, spec) => {
+                if !table.add(&chain, Some(position), Rule { line: number, spec }) {
+                    return LineClass::Unknown;
+                }
+            }
+            Command::NewChain(chain) => {
+                table.chain_mut(&chain);
+            }
+            Command::Policy(chain, policy) => {
+                table.chain_mut(&chain).policy = Some((policy.to_ascii_uppercase(), number));
+            }
+            Command::Flush(Some(chain)) => table.chain_mut(&chain).rules.clear(),
+            Command::Flush(None) => table.flush_all(),
+            Command::Harmless => return LineClass::Ignored,
+        }
+        // Mangle and security rules mark or classify packets: known, irrelevant to VoIP
+        // (their drops are still read, see `Evaluator`).
+        if matches!(kind, TableKind::Mangle | TableKind::Security) {
+            LineClass::Ignored
+        } else {
+            LineClass::Understood
+        }
+    }
+}
+
+/// The DNS name in a sipwall placeholder chain's comment: "… per IPv4 address of NAME".
+fn fqdn_name(comment: &str) -> Option<String> {
+    let at = comment.rfind("address of ")?;
+    let name = comment[at + "address of ".len()..]
+        .split_whitespace()
+        .next()?
+        .trim_end_matches(['.', ',', ';', ')']);
+    (!name.is_empty()).then(|| name.to_ascii_lowercase())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Interfaces: which may be the WAN
+
+#[derive(Debug)]
+enum Wan {
+    /// These names (with `+` wildcards) are the WAN.
+    Names(Vec<String>),
+    /// Every interface but these (and `lo`) is the WAN.
+    AllBut(Vec<String>),
+    /// Nothing tells: any interface but `lo` may be the WAN or the inside.
+    Unknown,
+}
+
+/// `eth+` matches `eth0`; either side may be the pattern.
+fn iface_matches(a: &str, b: &str) -> bool {
+    match (a.strip_suffix('+'), b.strip_suffix('+')) {
+        (Some(pa), Some(pb)) => pa.starts_with(pb) || pb.starts_with(pa),
+        (Some(pa), None) => b.starts_with(pa),
+        (None, Some(pb)) => a.starts_with(pb),
+        (None, None) => a == b,
+    }
+}
+
+/// Names that look like an uplink when nothing else tells.
+fn wan_like(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.contains("wan")
+        || n.starts_with("ppp")
+        || ["outside", "untrust", "internet", "uplink", "isp"]
+            .iter()
+            .any(|w| n.starts_with(w))
+}
+
+struct Interfaces {
+    wan: Wan,
+    lan: Vec<String>,
+}
+
+impl Interfaces {
+    /// (may be the WAN, may be an inside interface) for an interface match.
+    fn classify(&self, iface: &Iface) -> (bool, bool) {
+        let name = iface.name.as_str();
+        let is_lo = name == "lo";
+        if !iface.negated {
+            if is_lo {
+                return (false, false);
+            }
+            if self.lan.iter().any(|l| iface_matches(l, name)) {
+                return (false, true);
+            }
+            let wildcard = name.ends_with('+');
+            return match &self.wan {
+                Wan::Names(names) => {
+                    let wan = names.iter().any(|w| iface_matches(w, name));
+                    (wan, !wan || wildcard)
+                }
+                Wan::AllBut(inside) => {
+                    let excluded = inside.iter().any(|w| iface_matches(w, name));
+                    (!excluded, excluded || wildcard)
+                }
+                Wan::Unknown => (true, true),
+            };
+        }
+        // `! -i X`: every interface but X.
+        if is_lo {
+            return (true, true);
+        }
+        match &self.wan {
+            Wan::Names(names) => {
+                let every_wan_excluded = names
+                    .iter()
+                    .all(|w| iface_matches(name, w) && (name.ends_with('+') || !w.ends_with('+')));
+                (!every_wan_excluded, true)
+            }
+            Wan::AllBut(inside) => {
+                let only_inside = inside.iter().any(|w| iface_matches(w, name));
+                (true, !only_inside)
+            }
+            Wan::Unknown => (true, true),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation: chains walked into facts
+
+/// What a walk has gathered on its way to a rule.
+#[derive(Debug, Clone)]
+struct Ctx {
+    from_wan: bool,
+    from_inside: bool,
+    to_wan: bool,
+    to_inside: bool,
+    proto: Option<Protocol>,
+    src: Vec<Address>,
+    src_negated: bool,
+    set_sources: Vec<String>,
+    dst: Vec<Address>,
+    dports: Ports,
+    conditional: bool,
+    limit: bool,
+    dnat_only: bool,
+    /// The nearest out-interface match on the way (for finding the WAN from MASQUERADE).
+    out_if: Option<Iface>,
+    /// The jump lines leading here.
+    spans: Vec<Span>,
+}
+
+impl Ctx {
+    fn start() -> Ctx {
+        Ctx {
+            from_wan: true,
+            from_inside: true,
+            to_wan: true,
+            to_inside: true,
+            proto: None,
+            src: Vec::new(),
+            src_negated: false,
+            set_sources: Vec::new(),
+            dst: Vec::new(),
+            dports: Ports::Any,
+            conditional: false,
+            limit: false,
+            dnat_only: false,
+            out_if: None,
+            spans: Vec::new(),
+        }
+    }
+
+    /// This context narrowed by a rule's matches; `None` when no probe can match both.
+    fn and(&self, spec: &Spec, ifaces: &Interfaces) -> Option<Ctx> {
+        let mut next = self.clone();
+        if let Some(iface) = &spec.in_if {
+            let (wan, inside) = ifaces.classify(iface);
+            next.from_wan &= wan;
+            next.from_inside &= inside;
+        }
+        if let Some(iface) = &spec.out_if {
+            let (wan, inside) = ifaces.classify(iface);
+            next.to_wan &= wan;
+            next.to_inside &= inside;
+            next.out_if = Some(iface.clone());
+        }
+        if !(next.from_wan || next.from_inside) || !(next.to_wan || next.to_inside) {
+            return None;
+        }
+        match spec.proto {
+            ProtoMatch::Any => {}
+            ProtoMatch::Elsewhere => return None,
+            ProtoMatch::One(p) => {
+                if next.proto.is_some_and(|q| q != p) {
+                    return None;
+                }
+                next.proto = Some(p);
+            }
+        }
+        if !spec.src.is_empty() {
+            next.src = spec.src.clone();
+        }
+        if !spec.dst.is_empty() {
+            next.dst = spec.dst.clone();
+        }
+        next.src_negated |= spec.src_negated;
+        next.set_sources.extend(spec.set_sources.iter().cloned());
+        next.dports = next.dports.intersect(&spec.dports)?;
+        next.conditional |= spec.conditional;
+        next.limit |= spec.limit;
+        next.dnat_only |= spec.dnat_only;
+        Some(next)
+    }
+}
+
+/// What one forward lets in (see `Evaluator::summarize_forwards`).
+#[derive(Clone)]
+struct Forwarded {
+    protocol: Option<Protocol>,
+    ports: Ports,
+    source: Vec<Address>,
+    destination: Vec<Address>,
+    spans: Vec<Span>,
+}
+
+/// A rule reached by a walk, with what was gathered on the way.
+enum Hit<'t> {
+    Rule {
+        ctx: Ctx,
+        rule: &'t Rule,
+    },
+    /// A jump into an empty sipwall `SW-FQDN…` placeholder chain: the rule stands for its DNS
+    /// name on one side.
+    Fqdn {
+        ctx: Ctx,
+        line: u32,
+        name: &'t str,
+        source_side: bool,
+        action: Action,
+    },
+}
+
+struct Walker<'t, 'w> {
+    table: &'t Table,
+    ifaces: &'w Interfaces,
+    source: &'w Source,
+    budget: usize,
+}
+
+impl<'t> Walker<'t, '_> {
+    fn walk(&mut self, chain: &'t Chain, ctx: &Ctx, depth: usize, hits: &mut Vec<Hit<'t>>) {
+        let mut tail_conditional = false;
+        for rule in &chain.rules {
+            if self.budget == 0 {
+                return;
+            }
+            // Charged by the addresses copied too, so big address lists cannot multiply.
+            let spec = &rule.spec;
+            let weight = 1 + spec.src.len() + spec.dst.len() + ctx.src.len() + ctx.dst.len();
+            self.budget = self.budget.saturating_sub(weight);
+            if spec.state_only && !matches!(spec.target, Target::FlowOffload { .. }) {
+                continue;
+            }
+            let Some(mut next) = ctx.and(spec, self.ifaces) else {
+                continue;
+            };
+            next.conditional |= tail_conditional;
+            match &spec.target {
+                Target::Return => {
+                    if spec.has_matches {
+                        // Packets matching it leave the chain: what follows is for the rest.
+                        tail_conditional = true;
+                    } else {
+                        return;
+                    }
+                }
+                Target::Jump(name) | Target::Goto(name) => {
+                    let Some(target) = self.table.chain(name) else {
+                        continue;
+                    };
+                    next.spans.push(self.source.line_span(rule.line));
+                    if target.rules.is_empty()
+                        && let Some(fqdn) = &target.fqdn
+                    {
+                        let source_side = name.contains("-SRC-");
+                        let action = if name.ends_with("-ACCEPT") {
+                            Action::Accept
+                        } else {
+                            Action::Drop
+                        };
+                        next.spans.pop();
+                        hits.push(Hit::Fqdn {
+                            ctx: next,
+                            line: rule.line,
+                            name: fqdn,
+                            source_side,
+                            action,
+                        });
+                    } else if depth < MAX_DEPTH {
+                        self.walk(target, &next, depth + 1, hits);
+                    }
+                }
+                Target::None | Target::Other => {}
+                _ => hits.push(Hit::Rule { ctx: next, rule }),
+            }
+        }
+    }
+}
+
+struct Evaluator<'a> {
+    source: &'a Source,
+    reader: &'a Reader<'a>,
+    ifaces: Interfaces,
+    device: Device,
+    budget: usize,
+    /// What the forwards let in, once the nat tables are read.
+    forwarded: Vec<Forwarded>,
+}
+
+impl<'a> Evaluator<'a> {
+    fn new(source: &'a Source, hints: &Hints, reader: &'a Reader<'a>) -> Evaluator<'a> {
+        let weight: usize = reader
+            .tables
+            .iter()
+            .flat_map(|t| t.chains.iter())
+            .flat_map(|(_, c)| c.rules.iter())
+            .map(|r| 1 + r.spec.src.len() + r.spec.dst.len())
+            .sum();
+        Evaluator {
+            source,
+            reader,
+            ifaces: infer_interfaces(reader, source, hints),
+            device: Device {
+                vendor: Some(Vendor::Iptables),
+                version: reader.version.clone(),
+                ..Device::default()
+            },
+            budget: weight.saturating_mul(4).saturating_add(50_000),
+            forwarded: Vec::new(),
+        }
+    }
+
+    fn run(mut self) -> Device {
+        let reader = self.reader;
+        let mut inbound = Vec::new();
+        let mut outbound = Vec::new();
+        let mut to_device = Vec::new();
+        let mut filter_seen = false;
+        // NAT first: `--ctstate DNAT` filter rules accept what the forwards forward.
+        for table in reader.tables.iter().filter(|t| t.kind == TableKind::Nat) {
+            for hit in self.hits(table, "PREROUTING") {
+                self.dnat_hit(hit);
+            }
+            for hit in self.hits(table, "POSTROUTING") {
+                self.snat_hit(hit);
+            }
+        }
+        self.forwarded = self.summarize_forwards();
+        for table in &reader.tables {
+            match table.kind {
+                TableKind::Filter => {
+                    let hits = self.hits(table, "FORWARD");
+                    for hit in hits {
+                        self.filter_hit(hit, false, &mut inbound, &mut outbound, &mut to_device);
+                    }
+                    let hits = self.hits(table, "INPUT");
+                    for hit in hits {
+                        self.filter_hit(hit, true, &mut inbound, &mut outbound, &mut to_device);
+                    }
+                    if !filter_seen {
+                        filter_seen = true;
+                        self.policies(table);
+                    }
+                }
+                TableKind::Raw => {
+                    self.raw_table(table);
+                    // Drops before routing: only a port of the device itself is known here
+                    // (the destination port of forwarded traffic is not translated yet).
+                    for hit in self.hits(table, "PREROUTING") {
+                        self.early_drop(hit, &mut to_device);
+                    }
+                }
+                TableKind::Mangle => {
+                    for hit in self.hits(table, "PREROUTING") {
+                        self.early_drop(hit, &mut to_device);
+                    }
+                }
+                TableKind::Nat | TableKind::Security => {}
+            }
+        }
+        if !filter_seen {
+            for path in [Path::Inbound, Path::Outbound, Path::ToDevice] {
+                self.device.default_actions.push(DefaultAction {
+                    path,
+                    action: Action::Accept,
+                    evidence: Evidence::default(CHAIN_POLICY_DEFAULT),
+                });
+            }
+        }
+        // Raw-table drops come before the filter table's rules.
+        let mut filters = Vec::new();
+        filters.extend(merge_runs(to_device));
+        filters.extend(merge_runs(inbound));
+        filters.extend(merge_runs(outbound));
+        self.device.filters = filters;
+        self.alg_defaults();
+        let timeout =
+            reader
+                .sysctls
+                .udp_timeout(self.source, LINUX_UDP_TIMEOUTS, LINUX_UDP_TIMEOUT_DEFAULT);
+        // Per-rule timeout policies (CT --timeout) are more specific: keep them after.
+        self.device.udp_timeouts.insert(0, timeout);
+        self.device
+    }
+
+    fn hits<'t>(&mut self, table: &'t Table, chain: &str) -> Vec<Hit<'t>>
+    where
+        'a: 't,
+    {
+        let Some(start) = table.chain(chain) else {
+            return Vec::new();
+        };
+        let mut walker = Walker {
+            table,
+            ifaces: &self.ifaces,
+            source: self.source,
+            budget: self.budget,
+        };
+        let mut hits = Vec::new();
+        walker.walk(start, &Ctx::start(), 0, &mut hits);
+        self.budget = walker.budget;
+        hits
+    }
+
+    fn span(&self, line: u32) -> Span {
+        self.source.line_span(line)
+    }
+
+    fn evidence(&self, line: u32, ctx: &Ctx) -> Evidence {
+        let mut spans = vec![self.span(line)];
+        spans.extend(ctx.spans.iter().copied());
+        Evidence::explicit(spans)
+    }
+
+    fn filter_hit(
+        &mut self,
+        hit: Hit<'_>,
+        input: bool,
+        inbound: &mut Vec<FilterRule>,
+        outbound: &mut Vec<FilterRule>,
+        to_device: &mut Vec<FilterRule>,
+    ) {
+        let (ctx, line, action, fqdn) = match hit {
+            Hit::Rule { ctx, rule } => {
+                let action = match &rule.spec.target {
+                    Target::Accept => Action::Accept,
+                    Target::Drop | Target::Reject => Action::Drop,
+                    Target::FlowOffload { hw } => {
+                        if !input {
+                            self.device.offload.push(Offload {
+                                mechanism: if *hw {
+                                    "FLOWOFFLOAD --hw (hardware flow offload)".into()
+                                } else {
+                                    "FLOWOFFLOAD (software flow offload)".into()
+                                },
+                                ports: ctx.dports.clone(),
+                                evidence: self.evidence(rule.line, &ctx),
+                            });
+                        }
+                        return;
+                    }
+                    _ => return,
+                };
+                (ctx, rule.line, action, None)
+            }
+            Hit::Fqdn {
+                ctx,
+                line,
+                name,
+                source_side,
+                action,
+            } => (ctx, line, action, Some((name, source_side))),
+        };
+        if ctx.dnat_only {
+            // Accepts exactly the connections the forwards rewrote.
+            if !input && ctx.from_wan && ctx.to_inside {
+                for forwarded in self.forwarded.clone() {
+                    let protocol = match (ctx.proto, forwarded.protocol) {
+                        (Some(a), Some(b)) if a != b => continue,
+                        (a, b) => a.or(b),
+                    };
+                    let Some(ports) = ctx.dports.intersect(&forwarded.ports) else {
+                        continue;
+                    };
+                    let mut evidence = self.evidence(line, &ctx);
+                    evidence.spans.extend(forwarded.spans.iter().copied());
+                    inbound.push(FilterRule {
+                        path: Path::Inbound,
+                        protocol,
+                        source: forwarded.source,
+                        destination: forwarded.destination,
+                        destination_ports: ports,
+                        action,
+                        conditional: ctx.conditional,
+                        evidence,
+                    });
+                }
+            }
+            return;
+        }
+        let mut source = ctx.src.clone();
+        let mut destination = ctx.dst.clone();
+        if let Some((name, source_side)) = fqdn {
+            let side = if source_side {
+                &mut source
+            } else {
+                &mut destination
+            };
+            *side = vec![Address::Fqdn(name.to_string())];
+        }
+        let make = |path: Path| FilterRule {
+            path,
+            protocol: ctx.proto,
+            source: source.clone(),
+            destination: destination.clone(),
+            destination_ports: ctx.dports.clone(),
+            action,
+            conditional: ctx.conditional,
+            evidence: self.evidence(line, &ctx),
+        };
+        let mut from_wan_path = false;
+        if input {
+            if ctx.from_wan {
+                to_device.push(make(Path::ToDevice));
+                from_wan_path = true;
+            }
+        } else {
+            if ctx.from_wan && ctx.to_inside {
+                inbound.push(make(Path::Inbound));
+                from_wan_path = true;
+            }
+            if ctx.from_inside && ctx.to_wan {
+                outbound.push(make(Path::Outbound));
+            }
+        }
+        if from_wan_path && ctx.limit {
+            self.device.brute_force.push(BruteForce {
+                protocol: ctx.proto,
+                ports: ctx.dports.clone(),
+                evidence: self.evidence(line, &ctx),
+            });
+        }
+    }
+
+    /// What the forwards let in, for `--ctstate DNAT` rules: one entry per forward, or (past
+    /// 64 forwards) one per protocol with every target's ports, so that each such rule adds a
+    /// bounded number of facts.
+    fn summarize_forwards(&self) -> Vec<Forwarded> {
+        let forwards = &self.device.forwards;
+        if forwards.len() <= 64 {
+            return forwards
+                .iter()
+                .map(|f| Forwarded {
+                    protocol: f.protocol,
+                    ports: f.inside_ports().clone(),
+                    source: f.source.clone(),
+                    destination: f
+                        .to
+                        .map(|to| vec![Address::Net(IpNet::from(to))])
+                        .unwrap_or_default(),
+                    spans: f.evidence.spans.clone(),
+                })
+                .collect();
+        }
+        [Some(Protocol::Udp), Some(Protocol::Tcp)]
+            .into_iter()
+            .filter_map(|protocol| {
+                let ranges: Vec<PortRange> = forwards
+                    .iter()
+                    .filter(|f| f.protocol.is_none() || f.protocol == protocol)
+                    .flat_map(|f| f.inside_ports().ranges())
+                    .collect();
+                (!ranges.is_empty()).then(|| Forwarded {
+                    protocol,
+                    ports: Ports::from_ranges(ranges),
+                    source: Vec::new(),
+                    destination: Vec::new(),
+                    spans: Vec::new(),
+                })
+            })
+            .collect()
+    }
+
+    fn early_drop(&mut self, hit: Hit<'_>, to_device: &mut Vec<FilterRule>) {
+        let Hit::Rule { ctx, rule } = hit else { return };
+        if !matches!(rule.spec.target, Target::Drop) || !ctx.dst.is_empty() || !ctx.from_wan {
+            return;
+        }
+        to_device.push(FilterRule {
+            path: Path::ToDevice,
+            protocol: ctx.proto,
+            source: ctx.src.clone(),
+            destination: Vec::new(),
+            destination_ports: ctx.dports.clone(),
+            action: Action::Drop,
+            conditional: ctx.conditional,
+            evidence: self.evidence(rule.line, &ctx),
+        });
+    }
+
+    fn policies(&mut self, table: &Table) {
+        for (chain, paths) in [
+            ("FORWARD", &[Path::Inbound, Path::Outbound][..]),
+            ("INPUT", &[Path::ToDevice][..]),
+        ] {
+            let (action, evidence) = match table.chain(chain).and_then(|c| c.policy.as_ref()) {
+                Some((policy, line)) => {
+                    let action = if policy == "ACCEPT" {
+                        Action::Accept
+                    } else {
+                        Action::Drop
+                    };
+                    (action, Evidence::explicit([self.span(*line)]))
+                }
+                None => (Action::Accept, Evidence::default(CHAIN_POLICY_DEFAULT)),
+            };
+            for path in paths {
+                self.device.default_actions.push(DefaultAction {
+                    path: *path,
+                    action,
+                    evidence: evidence.clone(),
+                });
+            }
+        }
+    }
+
+    fn dnat_hit(&mut self, hit: Hit<'_>) {
+        let Hit::Rule { ctx, rule } = hit else { return };
+        if !ctx.from_wan {
+            return;
+        }
+        let (to, to_ports) = match &rule.spec.target {
+            Target::Dnat { to } => match to.as_deref().and_then(nat_target) {
+                Some((addr, ports)) => (Some(addr), ports),
+                None => (None, None),
+            },
+            Target::Redirect { ports } => (None, ports.as_deref().and_then(nat_ports)),
+            _ => return,
+        };
+        let to_ports = to_ports.filter(|p| *p != ctx.dports);
+        let mut source = if ctx.src_negated {
+            Vec::new()
+        } else {
+            ctx.src.clone()
+        };
+        // Sources named by an ipset the export does not list: restricted, but to what is not
+        // known. A name keeps the forward from counting as open to every source.
+        for set in &ctx.set_sources {
+            source.push(Address::Fqdn(format!("ipset:{set}")));
+        }
+        self.device.forwards.push(Forward {
+            protocol: ctx.proto,
+            outside_ports: ctx.dports.clone(),
+            to,
+            to_ports,
+            source,
+            evidence: self.evidence(rule.line, &ctx),
+        });
+    }
+
+    fn snat_hit(&mut self, hit: Hit<'_>) {
+        let Hit::Rule { ctx, rule } = hit else { return };
+        if !ctx.to_wan {
+            return;
+        }
+        let preserved = match &rule.spec.target {
+            Target::Masquerade { random, ports } => !random && !ports,
+            Target::Snat { to, random } => {
+                let remapped = to
+                    .as_deref()
+                    .and_then(nat_target)
+                    .is_some_and(|(_, ports)| ports.is_some());
+                !random && !remapped
+            }
+            _ => return,
+        };
+        self.device.source_nat.push(SourceNat {
+            port_preservation: Some(preserved),
+            ports: ctx.dports.clone(),
+            protocol: ctx.proto,
+            evidence: self.evidence(rule.line, &ctx),
+        });
+    }
+
+    /// `-j CT --helper sip` (ALG on) and `-j CT --timeout NAME` in any raw chain.
+    fn raw_table(&mut self, table: &Table) {
+        for (_, chain) in &table.chains {
+            for rule in &chain.rules {
+                let Target::Ct { helper, timeout } = &rule.spec.target else {
+                    continue;
+                };
+                let protocols: Vec<Protocol> = match rule.spec.proto {
+                    ProtoMatch::One(p) => vec![p],
+                    ProtoMatch::Any => vec![Protocol::Udp, Protocol::Tcp],
+                    ProtoMatch::Elsewhere => Vec::new(),
+                };
+                if let Some(helper) = helper
+                    && helper.eq_ignore_ascii_case("sip")
+                    && !protocols.is_empty()
+                {
+                    self.device.sip_alg.push(AlgState {
+                        enabled: true,
+                        mechanism: "CT --helper sip (raw table)".into(),
+                        scope: protocols
+                            .iter()
+                            .map(|p| (*p, rule.spec.dports.clone()))
+                            .collect(),
+                        evidence: Evidence::explicit([self.span(rule.line)]),
+                    });
+                }
+                if timeout.is_some() && protocols.contains(&Protocol::Udp) {
+                    // The policy's values live in a `nfct add timeout` object the export does
+                    // not show: the timeout applies, its length is unknown.
+                    self.device.udp_timeouts.push(UdpTimeout {
+                        scope: TimeoutScope::Ports(rule.spec.dports.clone()),
+                        unreplied_seconds: None,
+                        replied_seconds: None,
+                        evidence: Evidence::unknown([self.span(rule.line)]),
+                    });
+                }
+            }
+        }
+    }
+
+    /// The automatic helper assignment: the stated sysctl, else the kernel default (off).
+    fn alg_defaults(&mut self) {
+        let state = match self.reader.sysctls.helper {
+            Some((value, line)) => AlgState {
+                enabled: value != 0,
+                mechanism: "net.netfilter.nf_conntrack_helper (automatic helper assignment)".into(),
+                // nf_conntrack_sip hooks udp and tcp 5060 unless loaded with ports=.
+                scope: if value != 0 {
+                    vec![
+                        (Protocol::Udp, Ports::single(5060)),
+                        (Protocol::Tcp, Ports::single(5060)),
+                    ]
+                } else {
+                    Vec::new()
+                },
+                evidence: Evidence::explicit([self.span(line)]),
+            },
+            None => AlgState {
+                enabled: false,
+                mechanism: "automatic conntrack helper assignment".into(),
+                scope: Vec::new(),
+                evidence: Evidence::default(LINUX_HELPER_DEFAULT),
+            },
+        };
+        self.device.sip_alg.insert(0, state);
+    }
+}
+
+/// Joins the rules of one path that a first-match walk cannot tell apart from one rule with
+/// several addresses: within a run of consecutive unconditional rules with the same verdict the
+/// order does not matter, so rules that differ only in their destinations (or only in their
+/// sources) become one rule listing all of them. Renderings write one rule per address; this
+/// lets a flow to several addresses be seen as allowed.
+pub(crate) fn merge_runs(rules: Vec<FilterRule>) -> Vec<FilterRule> {
+    let mut out: Vec<FilterRule> = Vec::with_capacity(rules.len());
+    let mut run: Vec<FilterRule> = Vec::new();
+    for rule in rules {
+        let same_run = run
+            .first()
+            .is_some_and(|first| !rule.conditional && first.action == rule.action);
+        if !same_run {
+            out.extend(merge_run(std::mem::take(&mut run)));
+        }
+        if rule.conditional {
+            out.push(rule);
+        } else {
+            run.push(rule);
+        }
+    }
+    out.extend(merge_run(run));
+    out
+}
+
+fn merge_run(run: Vec<FilterRule>) -> Vec<FilterRule> {
+    if run.len() < 2 {
+        return run;
+    }
+    let by_destination = merge_by(run, |r| &mut r.destination, |r| r.source.clone());
+    merge_by(by_destination, |r| &mut r.source, |r| r.destination.clone())
+}
+
+/// Merges the rules with the same protocol, ports and `other` side into the first of them,
+/// joining the address list `side` (empty, i.e. any, absorbs the others).
+fn merge_by(
+    run: Vec<FilterRule>,
+    side: fn(&mut FilterRule) -> &mut Vec<Address>,
+    other: fn(&FilterRule) -> Vec<Address>,
+) -> Vec<FilterRule> {
+    let mut out: Vec<FilterRule> = Vec::with_capacity(run.len());
+    let mut index: HashMap<(Option<Protocol>, Ports, Vec<Address>), usize> = HashMap::new();
+    for mut rule in run {
+        let key = (rule.protocol, rule.destination_ports.clone(), other(&rule));
+        match index.get(&key).copied().and_then(|at| out.get_mut(at)) {
+            Some(target) => {
+                let addresses = std::mem::take(side(&mut rule));
+                let list = side(target);
+                if addresses.is_empty() {
+                    list.clear();
+                } else if !list.is_empty() {
+                    // Duplicates are checked only while lists are short: linear time on
+                    // hostile inputs, tidy lists on real ones.
+                    for a in addresses {
+                        if list.len() > 64 || !list.contains(&a) {
+                            list.push(a);
+                        }
+                    }
+                }
+                let spans = &mut target.evidence.spans;
+                for span in rule.evidence.spans {
+                    if spans.len() > 64 || !spans.contains(&span) {
+                        spans.push(span);
+                    }
+                }
+            }
+            None => {
+                index.insert(key, out.len());
+                out.push(rule);
+            }
+        }
+    }
+    out
+}
+
+/// `192.168.0.2:80`, `[fd00::1]:80-90`, `10.0.0.1-10.0.0.5`, `fd00::1` → (first address,
+/// ports when given).
+fn nat_target(text: &str) -> Option<(IpAddr, Option<Ports>)> {
+    let text = text.trim();
+    if let Some(rest) = text.strip_prefix('[') {
+        let (addr, rest) = rest.split_once(']')?;
+        let addr: IpAddr = addr.split('-').next()?.parse().ok()?;
+        let ports = rest.strip_prefix(':').and_then(nat_ports);
+        return Some((addr, ports));
+    }
+    if let Ok(addr) = text.parse::<IpAddr>() {
+        return Some((addr, None));
+    }
+    let (addrs, ports) = match text.rsplit_once(':') {
+        Some((a, p)) if !a.contains(':') => (a, nat_ports(p)),
+        _ => (text, None),
+    };
+    let first = addrs.split('-').next()?;
+    let addr: IpAddr = first.parse().ok()?;
+    Some((addr, ports))
+}
+
+/// `80`, `80-90`, `80:90` → ports.
+fn nat_ports(text: &str) -> Option<Ports> {
+    let text = text.trim();
+    let range = match text.split_once(['-', ':']) {
+        Some((a, b)) => PortRange::new(a.parse().ok()?, b.parse().ok()?),
+        None => PortRange::single(text.parse().ok()?),
+    };
+    Some(Ports::from_ranges([range]))
+}
+
+fn infer_interfaces(reader: &Reader<'_>, source: &Source, hints: &Hints) -> Interfaces {
+    let lan = hints.lan.clone();
+    if !hints.wan.is_empty() {
+        return Interfaces {
+            wan: Wan::Names(hints.wan.clone()),
+            lan,
+        };
+    }
+    // The out-interface on the way to each MASQUERADE / SNAT (fw3 puts it on the jump into a
+    // zone chain), read with every interface possible.
+    let open = Interfaces {
+        wan: Wan::Unknown,
+        lan: lan.clone(),
+    };
+    let mut named: Vec<String> = Vec::new();
+    let mut negated: Vec<String> = Vec::new();
+    let mut budget = 200_000;
+    for table in reader.tables.iter().filter(|t| t.kind == TableKind::Nat) {
+        let Some(start) = table.chain("POSTROUTING") else {
+            continue;
+        };
+        let mut walker = Walker {
+            table,
+            ifaces: &open,
+            source,
+            budget,
+        };
+        let mut hits = Vec::new();
+        walker.walk(start, &Ctx::start(), 0, &mut hits);
+        budget = walker.budget;
+        for hit in hits {
+            let Hit::Rule { ctx, rule } = hit else {
+                continue;
+            };
+            if !matches!(
+                rule.spec.target,
+                Target::Masquerade { .. } | Target::Snat { .. }
+            ) {
+                continue;
+            }
+            if let Some(out) = ctx.out_if
+                && out.name != "lo"
+                && !lan.contains(&out.name)
+            {
+                let list = if out.negated {
+                    &mut negated
+                } else {
+                    &mut named
+                };
+                if !list.contains(&out.name) && list.len() < 64 {
+                    list.push(out.name);
+                }
+            }
+        }
+    }
+    let wan = if !named.is_empty() {
+        Wan::Names(named)
+    } else if !negated.is_empty() {
+        Wan::AllBut(negated)
+    } else {
+        let mut seen = std::collections::HashSet::new();
+        let mut guessed = Vec::new();
+        for table in &reader.tables {
+            for (_, chain) in &table.chains {
+                for rule in &chain.rules {
+                    for iface in [&rule.spec.in_if, &rule.spec.out_if].into_iter().flatten() {
+                        let name = iface.name.as_str();
+                        if name != "lo"
+                            && !lan.iter().any(|l| l == name)
+                            && wan_like(name)
+                            && seen.insert(name)
+                        {
+                            guessed.push(name.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        if guessed.is_empty() {
+            Wan::Unknown
+        } else {
+            Wan::Names(guessed)
+        }
+    };
+    Interfaces { wan, lan }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_text(text: &str) -> Parsed {
+        parse(&Source::new("t", text), &Hints::default()).expect("parses")
+    }
+
+    #[test]
+    fn tokens_keep_quoted_words_whole() {
+        let words = tokens(r#"-A X -m comment --comment "a \"b\" c" -j ACCEPT"#).unwrap();
+        let texts: Vec<&str> = words.iter().map(|t| t.text.as_ref()).collect();
+        assert_eq!(
+            texts,
+            [
+                "-A",
+                "X",
+                "-m",
+                "comment",
+                "--comment",
+                "a \"b\" c",
+                "-j",
+                "ACCEPT"
+            ]
+        );
+        assert!(words[5].quoted);
+        assert!(tokens("-A X --comment \"open").is_none());
+        assert_eq!(tokens("a 'b c'd").unwrap()[1].text, "b cd");
+    }
+
+    #[test]
+    fn ports_and_addresses() {
+        assert_eq!(port_list("5060"), Some(Ports::single(5060)));
+        assert_eq!(
+            port_list("10000:20000,5060"),
+            Some(Ports::from_ranges([
+                PortRange::single(5060),
+                PortRange::new(10000, 20000)
+            ]))
+        );
+        assert_eq!(port_list("ssh"), Some(Ports::single(22)));
+        assert_eq!(port_list("70000"), None);
+        assert_eq!(
+            port_list("1024:"),
+            Some(Ports::from_ranges([PortRange::new(1024, 65535)]))
+        );
+        assert_eq!(address("0.0.0.0/0"), Some(None));
+        assert_eq!(
+            address("10.1.2.3/255.255.0.0"),
+            Some(Some(Address::Net("10.1.0.0/16".parse().unwrap())))
+        );
+        assert_eq!(
+            nat_target("192.168.0.2:80"),
+            Some(("192.168.0.2".parse().unwrap(), Some(Ports::single(80))))
+        );
+        assert_eq!(
+            nat_target("[fd00::1]:5060"),
+            Some(("fd00::1".parse().unwrap(), Some(Ports::single(5060))))
+        );
+        assert_eq!(
+            nat_target("fd00::1"),
+            Some(("fd00::1".parse().unwrap(), None))
+        );
+    }
+
+    #[test]
+    fn sysctl_forms() {
+        assert_eq!(
+            sysctl_line("net.netfilter.nf_conntrack_udp_timeout = 30"),
+            Some((SysctlKey::UdpUnreplied, Some(30)))
+        );
+        assert_eq!(
+            sysctl_line("sysctl -w net.netfilter.nf_conntrack_udp_timeout_stream=180"),
+            Some((SysctlKey::UdpStream, Some(180)))
+        );
+        assert_eq!(
+            sysctl_line("/proc/sys/net/netfilter/nf_conntrack_helper:1"),
+            Some((SysctlKey::Helper, Some(1)))
+        );
+        assert_eq!(
+            sysctl_line("net.ipv4.ip_forward = 1"),
+            Some((SysctlKey::Other, Some(1)))
+        );
+        assert_eq!(sysctl_line("-A INPUT -j ACCEPT"), None);
+    }
+
+    #[test]
+    fn forward_paths_follow_interfaces_and_jumps() {
+        let text = "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o wan0 -j MASQUERADE\nCOMMIT\n\
+                    *filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUT - [0:0]\n\
+                    -A FORWARD -m state --state ESTABLISHED,RELATED -j ACCEPT\n\
+                    -A FORWARD -i lan0 -j OUT\n\
+                    -A OUT -p udp --dport 5060 -j ACCEPT\n\
+                    -A OUT -j RETURN\n\
+                    -A OUT -p tcp -j ACCEPT\n\
+                    -A FORWARD -i wan0 -p tcp --dport 22 -j DROP\n\
+                    -A INPUT -i wan0 -p tcp -m multiport --dports 22,80 -m recent --update --seconds 60 --hitcount 4 -j DROP\n\
+                    COMMIT\n";
+        let parsed = parse_text(text);
+        let d = &parsed.device;
+        let out: Vec<_> = d
+            .filters
+            .iter()
+            .filter(|f| f.path == Path::Outbound)
+            .collect();
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].destination_ports, Ports::single(5060));
+        assert_eq!(out[0].evidence.spans.len(), 2);
+        let inbound: Vec<_> = d
+            .filters
+            .iter()
+            .filter(|f| f.path == Path::Inbound)
+            .collect();
+        assert_eq!(inbound.len(), 1);
+        assert_eq!(inbound[0].action, Action::Drop);
+        let dev: Vec<_> = d
+            .filters
+            .iter()
+            .filter(|f| f.path == Path::ToDevice)
+            .collect();
+        assert!(dev[0].conditional);
+        assert_eq!(d.brute_force.len(), 1);
+        assert_eq!(d.source_nat[0].port_preservation, Some(true));
+        assert_eq!(d.default_actions.len(), 3);
+        assert_eq!(parsed.coverage.summary().unknown, 0);
+    }
+
+    #[test]
+    fn helper_timeout_and_dnat() {
+        let text = "*raw\n:PREROUTING ACCEPT [0:0]\n\
+                    -A PREROUTING -p udp -m udp --dport 5060 -j CT --helper sip\n\
+                    -A PREROUTING -p udp --dport 10000:20000 -j CT --timeout voip\n\
+                    COMMIT\n*nat\n:PREROUTING ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n\
+                    -A PREROUTING -i ppp0 -j DNAT --to-destination 192.168.1.5\n\
+                    -A PREROUTING -i ppp0 -p tcp --dport 2222 -j DNAT --to-destination 192.168.1.6:22\n\
+                    -A POSTROUTING -o ppp0 -j SNAT --to-source 198.51.100.1:1024-65535\n\
+                    COMMIT\n";
+        let d = parse_text(text).device;
+        assert!(d.sip_alg.iter().any(|a| a.enabled));
+        assert_eq!(d.udp_timeouts.len(), 2);
+        assert_eq!(d.udp_timeouts[1].replied_seconds, None);
+        assert_eq!(d.forwards[0].protocol, None);
+        assert!(d.forwards[0].outside_ports.is_any());
+        assert_eq!(d.forwards[1].to_ports, Some(Ports::single(22)));
+        assert_eq!(d.source_nat[0].port_preservation, Some(false));
+    }
+
+    #[test]
+    fn not_iptables_is_an_error() {
+        let err = parse(&Source::new("t", "table inet x {\n}\n"), &Hints::default()).unwrap_err();
+        assert!(!err.hint.is_empty());
+        assert!(parse(&Source::new("t", ""), &Hints::default()).is_err());
+        assert_eq!(fingerprint("table inet x {\n}\n"), 0);
+        assert_eq!(fingerprint("*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n"), 95);
+    }
 }
