@@ -12,7 +12,7 @@ use sipwall_profile::Purpose;
 use crate::device::{Certainty, Device, Evidence, Forward, Path};
 use crate::finding::{Concern, Finding, Severity};
 
-use super::walk::{Probe, Walk, union, walk};
+use super::walk::{Probe, Walk, union, walk, walk_each};
 use super::{Context, meets};
 
 pub(super) fn check(
@@ -62,7 +62,7 @@ fn required_flows(context: &Context, device: &Device, findings: &mut Vec<Finding
         if !path_shown(device, path) {
             continue; // said once in a note
         }
-        let result = walk(
+        let result = walk_each(
             device,
             path,
             rule.protocol,

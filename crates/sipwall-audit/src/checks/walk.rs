@@ -77,6 +77,46 @@ pub fn walk<'d>(
     result
 }
 
+/// [`walk`] once per wanted destination, the results merged: a flow to several addresses is
+/// allowed when each address is, even by different rules (exports often write one rule per
+/// address).
+pub fn walk_each<'d>(
+    device: &'d Device,
+    path: Path,
+    protocol: Protocol,
+    probe: Probe<'_>,
+    destination: &[Address],
+    ports: &Ports,
+) -> Walk<'d> {
+    if destination.len() < 2 {
+        return walk(device, path, protocol, probe, destination, ports);
+    }
+    let mut merged = Walk::default();
+    for one in destination {
+        let part = walk(
+            device,
+            path,
+            protocol,
+            probe,
+            std::slice::from_ref(one),
+            ports,
+        );
+        for (into, from) in [
+            (&mut merged.accepted, part.accepted),
+            (&mut merged.dropped, part.dropped),
+            (&mut merged.undecided, part.undecided),
+        ] {
+            if let Some(from) = from {
+                *into = Some(union(into.as_ref(), &from));
+            }
+        }
+        merged.accepted_by.extend(part.accepted_by);
+        merged.dropped_by.extend(part.dropped_by);
+        merged.accepted_by_default |= part.accepted_by_default;
+    }
+    merged
+}
+
 fn record<'d>(result: &mut Walk<'d>, action: Action, ports: Ports, evidence: &'d Evidence) {
     let (set, by) = match action {
         Action::Accept => (&mut result.accepted, &mut result.accepted_by),
@@ -265,6 +305,31 @@ mod tests {
             &Ports::single(443),
         );
         assert_eq!(walk.undecided, Some(Ports::single(443)));
+    }
+
+    #[test]
+    fn one_rule_per_destination_covers_a_flow_to_several() {
+        let to = |address: &str| FilterRule {
+            path: Path::Outbound,
+            destination: vec![net(address)],
+            ..rule(Action::Accept, Ports::single(5060), Vec::new())
+        };
+        let device = Device {
+            filters: vec![to("198.51.100.1/32"), to("198.51.100.2/32")],
+            default_actions: vec![DefaultAction {
+                path: Path::Outbound,
+                action: Action::Drop,
+                evidence: Evidence::explicit([]),
+            }],
+            ..Device::default()
+        };
+        let both = [net("198.51.100.1/32"), net("198.51.100.2/32")];
+        let args = (Path::Outbound, Protocol::Udp, Probe::Inside);
+        let single = walk(&device, args.0, args.1, args.2, &both, &Ports::single(5060));
+        assert_eq!(single.dropped, Some(Ports::single(5060)));
+        let each = walk_each(&device, args.0, args.1, args.2, &both, &Ports::single(5060));
+        assert_eq!(each.accepted, Some(Ports::single(5060)));
+        assert_eq!(each.dropped, None);
     }
 
     #[test]
