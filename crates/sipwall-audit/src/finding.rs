@@ -85,8 +85,12 @@ pub struct Fix {
     pub vendor: Vendor,
     /// The command that renders the whole policy for this device.
     pub command: String,
-    /// The rendering of just this concern (with the rules generator's own comments).
+    /// The lines this concern adds to the vendor's rendering (with their comments): what to
+    /// change.
     pub text: String,
+    /// The whole rendering of just this concern, with the vendor's preamble, for dialects
+    /// whose lines only work in context (an nftables table, a RouterOS menu).
+    pub full: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -2,6 +2,8 @@
 //! rules` for the device's own vendor and version, so the support desk pastes what the generator
 //! would have written.
 
+use std::collections::HashMap;
+
 use sipwall_firewall::model::{Hygiene, Nat};
 use sipwall_firewall::{Policy, Vendor};
 
@@ -14,17 +16,41 @@ pub fn render(policy: &Policy, vendor: Vendor, finding: &Finding) -> Option<Fix>
         .as_ref()
         .map(|p| p.id.as_str())
         .unwrap_or("PROFILE");
+    let full = vendor.render(&part, false).text;
+    let preamble = vendor.render(&empty(policy), false).text;
     Some(Fix {
         vendor,
         command: format!("sipwall rules --vendor {} --profile {profile}", vendor.id()),
-        text: vendor.render(&part, false).text,
+        text: added_lines(&full, &preamble),
+        full,
     })
 }
 
-/// The policy cut down to the finding's concern; `None` when `sipwall rules` has nothing to
-/// say about it.
-fn part(policy: &Policy, finding: &Finding) -> Option<Policy> {
-    let mut part = Policy {
+/// The lines of `full` that `preamble` does not have (as a multiset, in `full`'s order), with
+/// runs of blank lines squeezed.
+fn added_lines(full: &str, preamble: &str) -> String {
+    let mut left: HashMap<&str, usize> = HashMap::new();
+    for line in preamble.lines() {
+        *left.entry(line).or_default() += 1;
+    }
+    let mut out = String::new();
+    for line in full.lines() {
+        if let Some(n) = left.get_mut(line).filter(|n| **n > 0) {
+            *n -= 1;
+            continue;
+        }
+        if line.trim().is_empty() && (out.is_empty() || out.ends_with("\n\n")) {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.trim_end().to_string() + "\n"
+}
+
+/// The policy with no concern at all: what every rendering of it has anyway.
+fn empty(policy: &Policy) -> Policy {
+    Policy {
         profile: policy.profile.clone(),
         documents: policy.documents.clone(),
         zones: policy.zones.clone(),
@@ -39,7 +65,13 @@ fn part(policy: &Policy, finding: &Finding) -> Option<Policy> {
         hygiene: Hygiene::default(),
         brute_force: Vec::new(),
         notes: Vec::new(),
-    };
+    }
+}
+
+/// The policy cut down to the finding's concern; `None` when `sipwall rules` has nothing to
+/// say about it.
+fn part(policy: &Policy, finding: &Finding) -> Option<Policy> {
+    let mut part = empty(policy);
     match finding.concern {
         Concern::Alg => part.algs = policy.algs.clone(),
         Concern::Timeouts => part.timeouts = policy.timeouts.clone(),

@@ -130,7 +130,11 @@ fn finding_text(out: &mut String, finding: &Finding, source: &Source) {
         let _ = writeln!(out, "    source: {}", citation(cited));
     }
     if let Some(fix) = &finding.fix {
-        let _ = writeln!(out, "  fix ({}, this part only):", fix.command);
+        let _ = writeln!(
+            out,
+            "  fix ({}, the lines for this finding; JSON has the whole part as fix.full):",
+            fix.command
+        );
         for line in fix.text.lines() {
             let _ = writeln!(out, "    | {line}");
         }

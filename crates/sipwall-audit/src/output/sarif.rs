@@ -59,8 +59,12 @@ pub fn render(report: &Report, source: &Source) -> Value {
                 properties["requirement"] = json!(requirement);
             }
             if let Some(fix) = &f.fix {
-                properties["fix"] =
-                    json!({"vendor": fix.vendor.id(), "command": fix.command, "text": fix.text});
+                properties["fix"] = json!({
+                    "vendor": fix.vendor.id(),
+                    "command": fix.command,
+                    "text": fix.text,
+                    "full": fix.full,
+                });
             }
             json!({
                 "ruleId": f.id,
