@@ -10,18 +10,26 @@ use sipwall_firewall::{Policy, Vendor};
 use crate::finding::{Concern, Finding, Fix};
 
 pub fn render(policy: &Policy, vendor: Vendor, finding: &Finding) -> Option<Fix> {
-    let part = part(policy, finding)?;
+    let mut part = part(policy, finding)?;
+    let preamble = vendor.render(&empty(policy), false).text;
+    let mut full = vendor.render(&part, false).text;
+    let mut text = added_lines(&full, &preamble);
+    if text.trim().is_empty() && finding.concern == Concern::Timeouts {
+        // Dialects that set timeouts on the rules' services or applications (Junos, SonicOS)
+        // need the rules to say anything.
+        part.rules = policy.rules.clone();
+        full = vendor.render(&part, false).text;
+        text = added_lines(&full, &preamble);
+    }
     let profile = policy
         .profile
         .as_ref()
         .map(|p| p.id.as_str())
         .unwrap_or("PROFILE");
-    let full = vendor.render(&part, false).text;
-    let preamble = vendor.render(&empty(policy), false).text;
-    Some(Fix {
+    (!text.trim().is_empty()).then(|| Fix {
         vendor,
         command: format!("sipwall rules --vendor {} --profile {profile}", vendor.id()),
-        text: added_lines(&full, &preamble),
+        text,
         full,
     })
 }
@@ -123,15 +131,14 @@ mod tests {
         let policy = Policy::from_profile(&profile, &Options::default()).unwrap();
         let rule = policy.rules[0].name.clone();
         for vendor in Vendor::ALL {
-            for concern in [
-                Concern::Alg,
-                Concern::Timeouts,
-                Concern::SourceNat,
-                Concern::Hygiene,
-                Concern::BruteForce,
-            ] {
-                let fix = render(&policy, *vendor, &finding(concern, &[])).unwrap();
-                assert!(!fix.text.trim().is_empty(), "{vendor} {concern:?}");
+            for concern in [Concern::Alg, Concern::Timeouts, Concern::SourceNat] {
+                let fix = render(&policy, *vendor, &finding(concern, &[]))
+                    .unwrap_or_else(|| panic!("{vendor} {concern:?}: no fix"));
+                assert!(fix.full.contains(fix.text.lines().last().unwrap()));
+            }
+            // rfc-baseline forbids no port and asks for no ban: nothing to add.
+            for concern in [Concern::Hygiene, Concern::BruteForce] {
+                assert!(render(&policy, *vendor, &finding(concern, &[])).is_none());
             }
             let access = render(&policy, *vendor, &finding(Concern::Access, &[&rule])).unwrap();
             assert!(access.text.contains(&rule) || !access.text.is_empty());
