@@ -1187,12 +1187,6 @@ fn weakening_a_safety_line_gives_exactly_its_finding() {
             &["ACL-003"],
         ),
         (
-            "SIP forward without the source whitelist",
-            "src-address=203.0.113.0/24 dst-port=5060 to-addresses",
-            Some("dst-port=5060 to-addresses"),
-            &["ACL-002"],
-        ),
-        (
             "no brute-force ban for udp",
             "action=add-src-to-address-list address-list=sipwall-bf-sip-udp-ban",
             None,
@@ -1236,6 +1230,23 @@ fn weakening_a_safety_line_gives_exactly_its_finding() {
             let ids = common::audit_ids(Format::Mikrotik, &mutated, &hints(), id, &options);
             assert_eq!(&ids, expected, "{vendor}: {what}");
         }
+        // The source whitelist is in two places: the forward and a filter drop of everyone
+        // else. Opening the forward alone changes nothing (the filter still drops); opening
+        // both exposes SIP.
+        let forward_open = mutate(
+            &text,
+            "src-address=203.0.113.0/24 dst-port=5060 to-addresses",
+            Some("dst-port=5060 to-addresses"),
+        );
+        let ids = common::audit_ids(Format::Mikrotik, &forward_open, &hints(), id, &options);
+        assert_eq!(ids, Vec::<&str>::new(), "{vendor}: forward opened");
+        let both_open = mutate(
+            &forward_open,
+            "action=drop in-interface=ether1 protocol=udp dst-port=5060 src-address=!203.0.113.0/24",
+            None,
+        );
+        let ids = common::audit_ids(Format::Mikrotik, &both_open, &hints(), id, &options);
+        assert_eq!(ids, ["ACL-002"], "{vendor}: whitelist removed");
     }
 }
 
@@ -1244,12 +1255,22 @@ fn additions_to_a_rendering_give_their_finding() {
     let id = "fonality-pbxtra";
     let options = options();
     let text = common::render(Vendor::MikrotikV7, id, &options);
-    // The default configuration's FastTrack: VoIP offloaded.
+    // The default configuration's FastTrack: the rendering keeps VoIP off it (its established
+    // SIP and RTP are accepted first); without that exemption VoIP is offloaded.
     let fasttrack = format!(
         "{text}/ip firewall filter\nadd action=fasttrack-connection chain=forward connection-state=established,related\n"
     );
     assert_eq!(
         common::audit_ids(Format::Mikrotik, &fasttrack, &hints(), id, &options),
+        Vec::<&str>::new()
+    );
+    let unexempted: String = fasttrack
+        .lines()
+        .filter(|l| !l.contains("VoIP not fasttracked"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(
+        common::audit_ids(Format::Mikrotik, &unexempted, &hints(), id, &options),
         vec!["NAT-002"]
     );
     // A DMZ host.

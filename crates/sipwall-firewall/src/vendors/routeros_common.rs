@@ -39,6 +39,7 @@ use super::super::{Capability, Limitation, Rendering, Support, Vendor};
 use crate::model::{
     Action, Address, Direction, Policy, PortForward, PortRange, Ports, Protocol, Rule, TimeoutScope,
 };
+use sipwall_profile::Purpose;
 
 /// The two RouterOS dialects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -375,8 +376,8 @@ fn limitations(
             "dedicated-rule" => Some("the sipwall-forward chain is that dedicated rule set".into()),
             "disable-hardware-offload" => Some(
                 "the default configuration's FastTrack rule (action=fasttrack-connection) \
-                 bypasses the firewall for established traffic; to exempt VoIP, add an accept \
-                 for its ports before that rule (not changed here)"
+                 bypasses the firewall for established traffic; the sipwall-forward chain \
+                 accepts established SIP and RTP before it, so VoIP is never fasttracked"
                     .into(),
             ),
             "clear-sessions-after-change" => Some(
@@ -533,9 +534,28 @@ fn filter_rules(f: &mut Filter<'_>, lists: &mut Lists) {
         kv("in-interface", &wan),
         Some(comment("jump input")),
     ]);
+    // FastTrack (the default configuration's `action=fasttrack-connection` for established
+    // traffic) bypasses connection tracking updates; VoIP must stay off it, so its established
+    // packets are accepted here, before the main chain's FastTrack rule sees them. `port=`
+    // matches the source or the destination port, so both directions are covered.
+    for (protocol, ports) in voip_ports(policy) {
+        f.out.note(&format!(
+            "established {protocol} VoIP traffic (ports {ports}) accepted here, so the default \
+             configuration's FastTrack rule never offloads it (offloaded SIP and RTP lose \
+             their connection-tracking updates)"
+        ));
+        f.add(&[
+            kv("chain", "sipwall-forward"),
+            kv("action", "accept"),
+            kv("connection-state", "established,related"),
+            kv("protocol", protocol.name()),
+            kv("port", &ports.to_string()),
+            Some(comment("VoIP not fasttracked")),
+        ]);
+    }
     f.out.note(
-        "replies and related traffic go back to the main chains (the default configuration \
-         accepts or FastTracks them there)",
+        "other replies and related traffic go back to the main chains (the default \
+         configuration accepts or FastTracks them there)",
     );
     for chain in ["sipwall-forward", "sipwall-input"] {
         f.add(&[
@@ -719,6 +739,29 @@ fn filter_rules(f: &mut Filter<'_>, lists: &mut Lists) {
             Some(comment("forward default drop")),
         ]);
     }
+}
+
+/// The SIP and RTP ports of the policy's rules, per protocol.
+fn voip_ports(policy: &Policy) -> Vec<(Protocol, Ports)> {
+    [Protocol::Udp, Protocol::Tcp]
+        .into_iter()
+        .filter_map(|protocol| {
+            let ranges: Vec<_> = policy
+                .rules
+                .iter()
+                .filter(|r| r.protocol == protocol)
+                .filter(|r| {
+                    matches!(
+                        r.purpose,
+                        Some(Purpose::SipSignalling | Purpose::SipTls | Purpose::Rtp)
+                    )
+                })
+                .flat_map(|r| r.destination_ports.ranges())
+                .collect();
+            (!ranges.is_empty()).then(|| (protocol, Ports::from_ranges(ranges)))
+        })
+        .filter(|(_, ports)| !ports.is_any())
+        .collect()
 }
 
 fn rule_lines(f: &mut Filter<'_>, lists: &mut Lists, rule: &Rule, wan: &str, lan: &str) {

@@ -33,8 +33,9 @@
 #   the sipwall-forward chain is that dedicated rule set
 # - disable-hardware-offload: Turn off ASIC (hardware) session offload on the CloudPhone policy,
 #   if the firewall has it.: the default configuration's FastTrack rule
-#   (action=fasttrack-connection) bypasses the firewall for established traffic; to exempt VoIP,
-#   add an accept for its ports before that rule (not changed here)
+#   (action=fasttrack-connection) bypasses the firewall for established traffic; the
+#   sipwall-forward chain accepts established SIP and RTP before it, so VoIP is never
+#   fasttracked
 # - clear-sessions-after-change: After the changes, clear the existing sessions towards the
 #   CloudPhone (or reboot) so that the new settings take effect.: after the script: `/ip
 #   firewall connection remove [find]` (drops every tracked connection) or reboot
@@ -86,8 +87,8 @@ add list=sipwall-squad-out-tcp-dst address=172.217.28.131 comment="sipwall: squa
 /ip firewall filter
 add chain=forward action=jump jump-target=sipwall-forward comment="sipwall: jump forward"
 add chain=input action=jump jump-target=sipwall-input in-interface=ether1 comment="sipwall: jump input"
-# replies and related traffic go back to the main chains (the default configuration accepts or
-#   FastTracks them there)
+# other replies and related traffic go back to the main chains (the default configuration
+#   accepts or FastTracks them there)
 add chain=sipwall-forward action=return connection-state=established,related comment="sipwall: established"
 add chain=sipwall-input action=return connection-state=established,related comment="sipwall: established"
 add chain=sipwall-forward action=accept in-interface=bridge out-interface=ether1 protocol=tcp dst-address=45.63.1.46 dst-port=80,443 comment="sipwall: license-out-tcp"

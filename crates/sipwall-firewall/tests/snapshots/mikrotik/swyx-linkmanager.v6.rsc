@@ -35,8 +35,8 @@ add list=sipwall-sip-stun-inbound-in-udp-src address=sip.provider.example commen
 /ip firewall filter
 add chain=forward action=jump jump-target=sipwall-forward comment="sipwall: jump forward"
 add chain=input action=jump jump-target=sipwall-input in-interface=ether1 comment="sipwall: jump input"
-# replies and related traffic go back to the main chains (the default configuration accepts or
-#   FastTracks them there)
+# other replies and related traffic go back to the main chains (the default configuration
+#   accepts or FastTracks them there)
 add chain=sipwall-forward action=return connection-state=established,related comment="sipwall: established"
 add chain=sipwall-input action=return connection-state=established,related comment="sipwall: established"
 add chain=sipwall-forward action=accept in-interface=bridge out-interface=ether1 protocol=udp dst-address-list=sipwall-stun-out-udp-dst src-port=65002 dst-port=3478 comment="sipwall: stun-out-udp"

@@ -43,8 +43,12 @@ add list=sipwall-sip-out-udp-dst address=200.219.251.0/27 comment="sipwall: sip-
 /ip firewall filter
 add chain=forward action=jump jump-target=sipwall-forward comment="sipwall: jump forward"
 add chain=input action=jump jump-target=sipwall-input in-interface=ether1 comment="sipwall: jump input"
-# replies and related traffic go back to the main chains (the default configuration accepts or
-#   FastTracks them there)
+# established udp VoIP traffic (ports 5060-5080,10000-60000) accepted here, so the default
+#   configuration's FastTrack rule never offloads it (offloaded SIP and RTP lose their
+#   connection-tracking updates)
+add chain=sipwall-forward action=accept connection-state=established,related protocol=udp port=5060-5080,10000-60000 comment="sipwall: VoIP not fasttracked"
+# other replies and related traffic go back to the main chains (the default configuration
+#   accepts or FastTracks them there)
 add chain=sipwall-forward action=return connection-state=established,related comment="sipwall: established"
 add chain=sipwall-input action=return connection-state=established,related comment="sipwall: established"
 add chain=sipwall-forward action=accept in-interface=bridge out-interface=ether1 protocol=udp dst-address-list=sipwall-sip-out-udp-dst dst-port=5060-5080 comment="sipwall: sip-out-udp"
