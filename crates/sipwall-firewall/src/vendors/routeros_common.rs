@@ -549,7 +549,7 @@ fn filter_rules(f: &mut Filter<'_>, lists: &mut Lists) {
             kv("action", "accept"),
             kv("connection-state", "established,related"),
             kv("protocol", protocol.name()),
-            kv("port", &ports.to_string()),
+            kv("port", &ports),
             Some(comment("VoIP not fasttracked")),
         ]);
     }
