@@ -1,7 +1,7 @@
 //! NAT-001 (source ports randomised for VoIP traffic) and NAT-002 (a fast path that bypasses the
 //! stateful path for VoIP traffic).
 
-use crate::device::Device;
+use crate::device::{Certainty, Device};
 use crate::finding::{Concern, Finding, Severity};
 
 use super::{Context, describe, meets};
@@ -41,7 +41,13 @@ pub(super) fn check(context: &Context, device: &Device, findings: &mut Vec<Findi
             );
         }
     }
+    // Offload that is on only because the vendor defaults to it is worth a finding when the
+    // provider asks for it off; otherwise it is the normal state of the device.
+    let asked_off = context.policy.has_note("disable-hardware-offload");
     for offload in &device.offload {
+        if !asked_off && offload.evidence.certainty != Certainty::Explicit {
+            continue;
+        }
         let hit = meets(&context.voip_ports, None, &offload.ports);
         if hit.is_empty() {
             continue;

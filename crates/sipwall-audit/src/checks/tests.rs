@@ -169,3 +169,30 @@ fn forwards_of_sip_ssh_and_everything() {
         assert!(found.contains(&id), "{id} not in {found:?}");
     }
 }
+
+#[test]
+fn offload_by_default_counts_only_when_the_profile_asks_it_off() {
+    let offload = |evidence: Evidence| Offload {
+        mechanism: "auto-asic-offload".into(),
+        ports: Ports::Any,
+        evidence,
+    };
+    let default = Evidence::default(VendorDefault {
+        statement: "on",
+        versions: "all",
+        source: "doc",
+    });
+    let mut device = good();
+    device.offload.push(offload(default.clone()));
+    assert_eq!(
+        ids(&policy("rfc-baseline"), device.clone()),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        ids(&policy("algar-cloudphone-pro"), device).contains(&"NAT-002"),
+        true
+    );
+    let mut device = good();
+    device.offload.push(offload(Evidence::explicit([])));
+    assert_eq!(ids(&policy("rfc-baseline"), device), vec!["NAT-002"]);
+}

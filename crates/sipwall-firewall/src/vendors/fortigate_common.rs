@@ -323,6 +323,20 @@ fn session_ttl_seconds(policy: &Policy) -> Option<u32> {
 
 fn limitations(policy: &Policy, addresses: &Addresses, dialect: Dialect) -> Vec<Limitation> {
     let mut out = Vec::new();
+    if policy.sip_alg_off() {
+        out.push(Limitation {
+            topic: "session-helper".into(),
+            text: "the `sip` entry of `config system session-helper` is deleted by hand: its \
+                   number differs per unit and deleting a guessed number could remove another \
+                   helper (the steps are in the SIP ALG block)"
+                .into(),
+            origins: policy
+                .algs
+                .iter()
+                .flat_map(|a| a.origins.clone())
+                .collect(),
+        });
+    }
     if policy.zones.vdom.is_none() {
         out.push(Limitation {
             topic: "vdom".into(),
