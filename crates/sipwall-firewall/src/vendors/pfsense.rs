@@ -14,7 +14,8 @@
 //!   with Static Port (`<staticnatport/>`) keeps them (pfSense docs nat/static-port).
 //! - UDP state timeouts: System › Advanced › Firewall & NAT (OPNsense: Firewall › Settings ›
 //!   Advanced), `<udpfirsttimeout>`, `<udpsingletimeout>`, `<udpmultipletimeout>`; pf defaults
-//!   udp.first 60, udp.single 30, udp.multiple 60; "Conservative" optimisation raises them all.
+//!   udp.first 60, udp.single 30, udp.multiple 60; the optimisation levels change TCP timeouts
+//!   only (FreeBSD `sbin/pfctl/pfctl.c`, the `pf_hint_*` tables).
 //! - host aliases take DNS names (FQDN aliases, re-resolved periodically).
 
 use std::fmt::Write as _;
@@ -709,9 +710,9 @@ fn timeouts(out: &mut Out<'_>) -> Vec<String> {
     out.step(&format!(
         "UDP state timeouts: pfSense System › Advanced › Firewall & NAT, OPNsense Firewall › \
          Settings › Advanced: under State Timeouts set UDP First {first}, UDP Single {single}, \
-         UDP Multiple {multiple} (seconds; pf defaults 60 / 30 / 60). Leave Firewall \
-         Optimization at Normal, or choose Conservative, which raises all timeouts instead. \
-         These apply to all UDP."
+         UDP Multiple {multiple} (seconds; pf defaults 60 / 30 / 60). Firewall Optimization \
+         does not help here: its levels change TCP timeouts only (FreeBSD pfctl, \
+         `pf_hint_*`). These apply to all UDP."
     ));
     vec![
         format!("<udpfirsttimeout>{first}</udpfirsttimeout>"),
