@@ -26,7 +26,7 @@ fn rendering() -> String {
 /// The rendering with the kernel SIP helper attached to udp/5060 (what OpenWrt's nathelper or
 /// an old distribution default does).
 fn with_alg(text: &str) -> String {
-    let helper = "table ip legacy_helpers {\n\tct helper sip-5060 {\n\t\ttype \"sip\" protocol udp\n\t\tl3proto ip\n\t}\n\tchain pre {\n\t\ttype filter hook prerouting priority raw; policy accept;\n\t\tudp dport 5060 ct helper set \"sip-5060\"\n\t}\n}\n";
+    let helper = "table ip legacy_helpers {\n\tct helper sip-5060 {\n\t\ttype \"sip\" protocol udp\n\t\tl3proto ip\n\t}\n\tchain pre {\n\t\ttype filter hook prerouting priority filter; policy accept;\n\t\tudp dport 5060 ct helper set \"sip-5060\"\n\t}\n}\n";
     format!("{text}\n{helper}")
 }
 

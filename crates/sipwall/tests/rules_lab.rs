@@ -19,7 +19,8 @@
 //!    port kept; a port no flow allows is dropped (so the passes are not an accept-all); the
 //!    never-forward TCP ports on the router's WAN address no longer answer; a new udp/5060
 //!    flow has no helper in conntrack and the loaded ruleset has no helper rule: the kernel SIP
-//!    ALG is not attached.
+//!    ALG is not attached; with nftables that flow also carries the profile's UDP timeout
+//!    (the `ct timeout` object really attaches).
 //!
 //! Every wait is bounded (2 s per probe); run with
 //! `cargo test -p sipwall --test rules_lab -- --include-ignored` as root.
@@ -266,6 +267,28 @@ fn prove(vendor: Vendor) {
     );
     let ruleset = lab.router().run("nft", &["list", "ruleset"]).unwrap();
     assert!(!ruleset.contains("ct helper"), "{ruleset}");
+    // 3e. nftables: the new udp/5060 flow carries the profile's timeout, not the kernel's 30 s
+    // (a `ct timeout set` at priority raw would silently do nothing).
+    if let Vendor::Nftables = vendor
+        && let Some(wanted) = policy
+            .timeouts
+            .iter()
+            .find(|t| t.protocol == Protocol::Udp)
+            .map(|t| t.unreplied_seconds)
+    {
+        let entry = lab
+            .router()
+            .conntrack_udp()
+            .expect("conntrack -L")
+            .into_iter()
+            .find(|e| e.original.destination.port() == 5060)
+            .expect("a udp/5060 conntrack entry");
+        assert!(
+            entry.timeout_secs + 5 >= u64::from(wanted) && entry.timeout_secs > 30,
+            "udp/5060 expires in {} s, the profile wants {wanted} s",
+            entry.timeout_secs
+        );
+    }
     if let Vendor::Iptables = vendor {
         for save in ["iptables-save", "ip6tables-save"] {
             let raw = lab.router().run(save, &["-t", "raw"]).unwrap();
