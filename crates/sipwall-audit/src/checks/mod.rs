@@ -10,12 +10,14 @@ mod nat;
 mod timeouts;
 mod walk;
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use sipwall_firewall::Policy;
 use sipwall_firewall::model::{PortRange, Ports, Protocol};
 use sipwall_profile::Purpose;
 
-use crate::finding::Report;
+use crate::finding::{Finding, Report};
 use crate::fix;
 use crate::formats::{Format, Parsed};
 
@@ -53,6 +55,7 @@ pub fn audit(policy: &Policy, format: Format, parsed: &Parsed, options: &AuditOp
     abuse::check(&context, device, &mut findings, &mut notes);
     let summary = parsed.coverage.summary();
     let withheld = coverage::check(device, &summary, options.max_unknown_share, &mut findings);
+    let mut findings = merge_repeats(findings);
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(b.id)));
     if options.render_fixes
         && let Some(vendor) = device.vendor
@@ -78,6 +81,36 @@ pub fn audit(policy: &Policy, format: Format, parsed: &Parsed, options: &AuditOp
         findings,
         notes,
     }
+}
+
+/// One finding per distinct statement: the same id saying the same thing with the same
+/// certainty (e.g. fifty automatic outbound NAT rules that all randomise ports) becomes one
+/// finding with every line as evidence.
+fn merge_repeats(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut merged: Vec<Finding> = Vec::with_capacity(findings.len());
+    let mut seen: HashMap<(&'static str, String, String), usize> = HashMap::new();
+    for finding in findings {
+        let key = (
+            finding.id,
+            finding.found.clone(),
+            format!("{:?}", finding.certainty),
+        );
+        match seen.get(&key) {
+            Some(&at) => {
+                let existing = &mut merged[at];
+                for span in finding.evidence {
+                    if !existing.evidence.contains(&span) {
+                        existing.evidence.push(span);
+                    }
+                }
+            }
+            None => {
+                seen.insert(key, merged.len());
+                merged.push(finding);
+            }
+        }
+    }
+    merged
 }
 
 /// What the checks need to know about the profile besides the policy itself.

@@ -193,3 +193,32 @@ fn offload_by_default_counts_only_when_the_profile_asks_it_off() {
     device.offload.push(offload(Evidence::explicit([])));
     assert_eq!(ids(&policy("rfc-baseline"), device), vec!["NAT-002"]);
 }
+
+#[test]
+fn repeated_statements_become_one_finding_with_all_lines() {
+    let nat = |line| SourceNat {
+        port_preservation: Some(false),
+        ports: Ports::Any,
+        protocol: None,
+        evidence: Evidence::explicit([crate::source::Span {
+            line,
+            start: 0,
+            end: 1,
+        }]),
+    };
+    let mut device = good();
+    device.source_nat = vec![nat(3), nat(7), nat(9)];
+    let options = AuditOptions {
+        render_fixes: false,
+        ..AuditOptions::default()
+    };
+    let report = audit(
+        &policy("rfc-baseline"),
+        Format::Nftables,
+        &parsed(device),
+        &options,
+    );
+    assert_eq!(report.findings.len(), 1);
+    let lines: Vec<u32> = report.findings[0].evidence.iter().map(|s| s.line).collect();
+    assert_eq!(lines, vec![3, 7, 9]);
+}
