@@ -96,19 +96,16 @@ fn merge_repeats(findings: Vec<Finding>) -> Vec<Finding> {
             format!("{:?}", finding.certainty),
         );
         match seen.get(&key) {
-            Some(&at) => {
-                let existing = &mut merged[at];
-                for span in finding.evidence {
-                    if !existing.evidence.contains(&span) {
-                        existing.evidence.push(span);
-                    }
-                }
-            }
+            Some(&at) => merged[at].evidence.extend(finding.evidence),
             None => {
                 seen.insert(key, merged.len());
                 merged.push(finding);
             }
         }
+    }
+    for finding in &mut merged {
+        finding.evidence.sort_unstable();
+        finding.evidence.dedup();
     }
     merged
 }
