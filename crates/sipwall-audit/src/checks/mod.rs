@@ -17,7 +17,7 @@ use sipwall_firewall::Policy;
 use sipwall_firewall::model::{PortRange, Ports, Protocol};
 use sipwall_profile::Purpose;
 
-use crate::finding::{Finding, Report};
+use crate::finding::{Concern, Finding, Fix, Report};
 use crate::fix;
 use crate::formats::{Format, Parsed};
 
@@ -60,8 +60,13 @@ pub fn audit(policy: &Policy, format: Format, parsed: &Parsed, options: &AuditOp
     if options.render_fixes
         && let Some(vendor) = device.vendor
     {
+        // One rendering per concern and rule set, however many findings share it.
+        let mut fixes: HashMap<(Concern, Vec<String>), Option<Fix>> = HashMap::new();
         for finding in &mut findings {
-            finding.fix = fix::render(policy, vendor, finding);
+            finding.fix = fixes
+                .entry((finding.concern, finding.rules.clone()))
+                .or_insert_with(|| fix::render(policy, vendor, finding))
+                .clone();
         }
     }
     Report {
