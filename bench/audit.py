@@ -8,9 +8,11 @@ timed on the same file in the same run as a reference point.
 Each export is our own rendering of a built-in profile (`sipwall rules`) with ~100k lines of
 plausible rules inserted where the vendor keeps them, so the parser sees realistic syntax.
 
-  bench/audit.py [ROUNDS]        (default 5; builds the release binary first)
+  bench/audit.py [ROUNDS]        (default 5; builds the release binary first, unless
+                                 SIPWALL_BIN names a binary to use as it is)
 """
 
+import json
 import os
 import statistics
 import subprocess
@@ -19,7 +21,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "sipwall")
+BIN = os.environ.get("SIPWALL_BIN") or os.path.join(ROOT, "target", "release", "sipwall")
 PROFILE = "fonality-pbxtra"
 TARGET_LINES = 100_000
 
@@ -149,9 +151,10 @@ def timed(command, rounds):
 
 def main():
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-    subprocess.run(["cargo", "build", "--release", "--locked", "-p", "sipwall"], cwd=ROOT, check=True)
+    if not os.environ.get("SIPWALL_BIN"):
+        subprocess.run(["cargo", "build", "--release", "--locked", "-p", "sipwall"], cwd=ROOT, check=True)
     print(f"sipwall audit, ~{TARGET_LINES} generated lines per export, {rounds} rounds, min / median")
-    print(f"{'format':<10} {'lines':>8} {'MB':>6} {'min s':>7} {'median s':>9} {'MB/s':>7}  reference")
+    print(f"{'format':<10} {'lines':>8} {'MB':>6} {'min s':>7} {'median s':>9} {'MB/s':>7} {'read':>6}  reference")
     with tempfile.TemporaryDirectory() as scratch:
         for name, generate, reference in FORMATS:
             text = generate()
@@ -160,12 +163,17 @@ def main():
                 f.write(text)
             lines = text.count("\n")
             mb = len(text.encode()) / 1e6
-            best, median = timed([BIN, "audit", path, "--format", name, "--json", "--profile", PROFILE], rounds)
+            command = [BIN, "audit", path, "--format", name, "--json", "--profile", PROFILE]
+            best, median = timed(command, rounds)
+            report = json.loads(subprocess.run(command, capture_output=True, text=True).stdout)
+            coverage = report["coverage"]
+            read = (coverage["understood"] + coverage["ignored"]) / max(1, sum(coverage.values()))
             ref = ""
             if reference:
                 r_best, r_median = timed(reference + [path], rounds)
                 ref = f"{' '.join(reference[2:4])}: {r_best:.3f} / {r_median:.3f} s (sipwall {r_median / median:.1f}x faster)"
-            print(f"{name:<10} {lines:>8} {mb:>6.1f} {best:>7.3f} {median:>9.3f} {mb / median:>7.1f}  {ref}", flush=True)
+            print(f"{name:<10} {lines:>8} {mb:>6.1f} {best:>7.3f} {median:>9.3f} {mb / median:>7.1f} {read:>6.1%}  {ref}",
+                  flush=True)
 
 
 if __name__ == "__main__":
