@@ -184,6 +184,8 @@ pub struct FilterRule {
     /// `None`: every protocol.
     pub protocol: Option<Protocol>,
     pub source: Vec<Address>,
+    /// Source ports the rule is limited to; `Any` for all.
+    pub source_ports: Ports,
     pub destination: Vec<Address>,
     pub destination_ports: Ports,
     pub action: Action,
@@ -205,6 +207,8 @@ pub struct DefaultAction {
 pub struct Offload {
     /// The feature in the vendor's words: "auto-asic-offload", "fasttrack-connection", "flowtable".
     pub mechanism: String,
+    /// `None`: every protocol.
+    pub protocol: Option<Protocol>,
     /// The ports it applies to (`Any` for all).
     pub ports: Ports,
     pub evidence: Evidence,

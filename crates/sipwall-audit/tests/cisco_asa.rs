@@ -747,3 +747,26 @@ proptest! {
         let _ = Format::CiscoAsa.parse(&Source::new("x", joined.as_str()), &Hints::default());
     }
 }
+
+#[test]
+fn an_accept_limited_to_some_source_ports_does_not_cover_a_required_flow() {
+    let id = "rfc-baseline";
+    let options = outside_inside();
+    let text = common::render(Vendor::CiscoAsa, id, &options);
+    let permit = "extended permit udp any any eq 5060\n";
+    let with = |ports: &str| {
+        common::replaced(
+            &text,
+            permit,
+            &format!("extended permit udp any {ports} any eq 5060\n"),
+        )
+    };
+    common::assert_source_port_limit_blocks(
+        Format::CiscoAsa,
+        &text,
+        &with("range 55000 56000"),
+        Some(&with("range 1 65535")),
+        (&Hints::default(), id, &options),
+        "sip-udp-tcp-out-udp",
+    );
+}

@@ -588,16 +588,25 @@ fn corpus_facts() {
         lan: Vec::new(),
     };
     let parsed = common::parse(Format::Fortigate, text, &hints);
-    let out: Vec<(Action, String)> = parsed
+    let out: Vec<(Action, String, String)> = parsed
         .device
         .filters
         .iter()
         .filter(|f| f.path == Path::Outbound)
-        .map(|f| (f.action, f.destination_ports.to_string()))
+        .map(|f| {
+            (
+                f.action,
+                f.source_ports.to_string(),
+                f.destination_ports.to_string(),
+            )
+        })
         .collect();
-    assert_eq!(out[0], (Action::Drop, "12".to_string()));
-    assert_eq!(out[1], (Action::Accept, "11-12".to_string()));
-    assert_eq!(out[2], (Action::Accept, "any".to_string()));
+    let fact = |action, from: &str, to: &str| (action, from.to_string(), to.to_string());
+    // `custom_tcp_12_from_11` is `12:11`: port 12 from source port 11 only.
+    assert_eq!(out[0], fact(Action::Drop, "11", "12"));
+    assert_eq!(out[1], fact(Action::Accept, "any", "11"));
+    assert_eq!(out[2], fact(Action::Accept, "11", "12"));
+    assert_eq!(out[3], fact(Action::Accept, "any", "any"));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1069,5 +1078,29 @@ proptest! {
         let text = shuffled_lines(&text, seed);
         let source = Source::new("p", text.as_str());
         let _ = Format::Fortigate.parse(&source, &Hints::default());
+    }
+}
+
+#[test]
+fn an_accept_limited_to_some_source_ports_does_not_cover_a_required_flow() {
+    let (id, options, hints) = ("rfc-baseline", Options::default(), Hints::default());
+    for vendor in DIALECTS {
+        let text = common::render(vendor, id, &options);
+        let service = "edit \"sipwall-sip-udp-tcp-out-udp\"\n            set udp-portrange 5060\n";
+        let with = |ports: &str| {
+            common::replaced(
+                &text,
+                service,
+                &service.replace("portrange 5060", &format!("portrange 5060:{ports}")),
+            )
+        };
+        common::assert_source_port_limit_blocks(
+            Format::Fortigate,
+            &text,
+            &with("55000-56000"),
+            Some(&with("1-65535")),
+            (&hints, id, &options),
+            "sip-udp-tcp-out-udp",
+        );
     }
 }

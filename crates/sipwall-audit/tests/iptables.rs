@@ -743,3 +743,36 @@ proptest! {
         let _ = Format::Iptables.parse(&Source::new("p", text), &Hints::default());
     }
 }
+
+#[test]
+fn an_accept_limited_to_some_source_ports_does_not_cover_a_required_flow() {
+    let (id, options, hints) = ("rfc-baseline", Options::default(), Hints::default());
+    let text = common::render(Vendor::Iptables, id, &options);
+    let accept = "-p udp -m udp --dport 5060 -m comment --comment \"sip-udp-tcp-out-udp\"";
+    for (limited, all) in [
+        (
+            "-p udp -m udp --sport 55000:56000 --dport 5060",
+            "-p udp -m udp --sport 1:65535 --dport 5060",
+        ),
+        (
+            "-p udp -m multiport --sports 55000:56000,65002 -m udp --dport 5060",
+            "-p udp -m multiport --sports 0:65535 -m udp --dport 5060",
+        ),
+    ] {
+        let with = |ports: &str| {
+            common::replaced(
+                &text,
+                accept,
+                &accept.replace("-p udp -m udp --dport 5060", ports),
+            )
+        };
+        common::assert_source_port_limit_blocks(
+            Format::Iptables,
+            &text,
+            &with(limited),
+            Some(&with(all)),
+            (&hints, id, &options),
+            "sip-udp-tcp-out-udp",
+        );
+    }
+}

@@ -1098,3 +1098,32 @@ proptest! {
         let _ = Format::Junos.parse(&source, &Hints::default());
     }
 }
+
+#[test]
+fn an_accept_limited_to_some_source_ports_does_not_cover_a_required_flow() {
+    let id = "rfc-baseline";
+    let options = srx_options();
+    let hints = Hints {
+        wan: vec![options.wan.clone()],
+        lan: vec![options.lan.clone()],
+    };
+    let text = common::render(Vendor::JuniperSrx, id, &options);
+    let line = "set applications application sipwall-sip-udp-tcp-out-udp destination-port 5060\n";
+    let with = |ports: &str| {
+        common::replaced(
+            &text,
+            line,
+            &format!(
+                "{line}set applications application sipwall-sip-udp-tcp-out-udp source-port {ports}\n"
+            ),
+        )
+    };
+    common::assert_source_port_limit_blocks(
+        Format::Junos,
+        &text,
+        &with("55000-56000"),
+        Some(&with("0-65535")),
+        (&hints, id, &options),
+        "sip-udp-tcp-out-udp",
+    );
+}

@@ -1282,3 +1282,36 @@ fn additions_to_a_rendering_give_their_finding() {
         vec!["ACL-004"]
     );
 }
+
+#[test]
+fn an_accept_limited_to_some_source_ports_does_not_cover_a_required_flow() {
+    let id = "rfc-baseline";
+    let options = options();
+    for vendor in DIALECTS {
+        // The rendering's forward default drop, disabled because RouterOS accepts what no rule
+        // drops, enabled: the accepts count.
+        let text = common::replaced(
+            &common::render(vendor, id, &options),
+            " disabled=yes comment=\"sipwall: forward default drop\"",
+            " comment=\"sipwall: forward default drop\"",
+        );
+        let accept = "protocol=udp dst-port=5060 comment=\"sipwall: sip-udp-tcp-out-udp\"";
+        let with = |ports: &str| {
+            common::replaced(
+                &text,
+                accept,
+                &format!(
+                    "protocol=udp src-port={ports} dst-port=5060 comment=\"sipwall: sip-udp-tcp-out-udp\""
+                ),
+            )
+        };
+        common::assert_source_port_limit_blocks(
+            Format::Mikrotik,
+            &text,
+            &with("55000-56000"),
+            Some(&with("0-65535")),
+            (&hints(), id, &options),
+            "sip-udp-tcp-out-udp",
+        );
+    }
+}

@@ -1351,3 +1351,23 @@ fn fixtures_audit_to_their_findings() {
         "{raw:?}"
     );
 }
+
+#[test]
+fn an_accept_limited_to_some_source_ports_does_not_cover_a_required_flow() {
+    let (id, options, hints) = ("rfc-baseline", Options::default(), Hints::default());
+    let text = common::render(Vendor::Nftables, id, &options);
+    let accept = "udp dport 5060 accept comment \"sip-udp-tcp-out-udp\"";
+    for (limited, all) in [
+        ("udp sport 55000-56000", "udp sport 1-65535"),
+        ("th sport { 55000-56000 }", "th sport 0-65535"),
+    ] {
+        common::assert_source_port_limit_blocks(
+            Format::Nftables,
+            &text,
+            &common::replaced(&text, accept, &format!("{limited} {accept}")),
+            Some(&common::replaced(&text, accept, &format!("{all} {accept}"))),
+            (&hints, id, &options),
+            "sip-udp-tcp-out-udp",
+        );
+    }
+}

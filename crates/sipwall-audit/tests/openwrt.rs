@@ -544,3 +544,43 @@ proptest! {
         let _ = Format::Openwrt.parse(&Source::new("p", text), &Hints::default());
     }
 }
+
+#[test]
+fn an_accept_limited_to_some_source_ports_does_not_cover_a_required_flow() {
+    let id = "rfc-baseline";
+    let options = openwrt_options();
+    let hints = Hints {
+        wan: vec![options.wan.clone()],
+        lan: vec![options.lan.clone()],
+    };
+    // OpenWrt's shipped lan → wan forwarding accepts what no rule does: a reject of everything
+    // else from the LAN after the rendered accepts makes them count.
+    let last = "uci set firewall.sipwall_stun_out_udp.target='ACCEPT'\n";
+    let text = common::replaced(
+        &common::render(Vendor::Openwrt, id, &options),
+        last,
+        &format!(
+            "{last}uci set firewall.sipwall_lan_reject=rule\n\
+             uci set firewall.sipwall_lan_reject.src='lan'\n\
+             uci set firewall.sipwall_lan_reject.dest='wan'\n\
+             uci set firewall.sipwall_lan_reject.proto='all'\n\
+             uci set firewall.sipwall_lan_reject.target='REJECT'\n"
+        ),
+    );
+    let line = "uci add_list firewall.sipwall_sip_udp_tcp_out_udp.dest_port='5060'\n";
+    let with = |ports: &str| {
+        common::replaced(
+            &text,
+            line,
+            &format!("{line}uci set firewall.sipwall_sip_udp_tcp_out_udp.src_port='{ports}'\n"),
+        )
+    };
+    common::assert_source_port_limit_blocks(
+        Format::Openwrt,
+        &text,
+        &with("55000-56000"),
+        Some(&with("1-65535")),
+        (&hints, id, &options),
+        "sip-udp-tcp-out-udp",
+    );
+}

@@ -981,3 +981,27 @@ proptest! {
         prop_assert!(parsed.is_ok());
     }
 }
+
+#[test]
+fn an_accept_limited_to_some_source_ports_does_not_cover_a_required_flow() {
+    let id = "rfc-baseline";
+    let options = options();
+    let hints = zone_hints();
+    let text = common::render(Vendor::Panos, id, &options);
+    let service = "set service sipwall-sip-udp-tcp-out-udp protocol udp port 5060\n";
+    let with = |ports: &str| {
+        common::replaced(
+            &text,
+            service,
+            &service.replace("port 5060", &format!("port 5060 source-port {ports}")),
+        )
+    };
+    common::assert_source_port_limit_blocks(
+        Format::Panos,
+        &text,
+        &with("55000-56000"),
+        Some(&with("1-65535")),
+        (&hints, id, &options),
+        "sip-udp-tcp-out-udp",
+    );
+}

@@ -699,3 +699,29 @@ proptest! {
         let _ = Format::Pfsense.parse(&Source::new("x", joined.as_str()), &Hints::default());
     }
 }
+
+#[test]
+fn an_accept_limited_to_some_source_ports_does_not_cover_a_required_flow() {
+    let id = "rfc-baseline";
+    let options = options();
+    let text = common::render(Vendor::Pfsense, id, &options);
+    let rule = "<protocol>udp</protocol><source><any/></source><destination><any/><port>5060</port></destination><descr>sipwall: sip-udp-tcp-out-udp</descr>";
+    let with = |ports: &str| {
+        common::replaced(
+            &text,
+            rule,
+            &rule.replace(
+                "<source><any/></source>",
+                &format!("<source><any/><port>{ports}</port></source>"),
+            ),
+        )
+    };
+    common::assert_source_port_limit_blocks(
+        Format::Pfsense,
+        &text,
+        &with("55000:56000"),
+        Some(&with("1:65535")),
+        (&Hints::default(), id, &options),
+        "sip-udp-tcp-out-udp",
+    );
+}

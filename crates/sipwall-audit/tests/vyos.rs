@@ -74,6 +74,28 @@ fn verdict(
     source: &[Address],
     destination: &[Address],
 ) -> Option<Action> {
+    verdict_from(
+        device,
+        path,
+        protocol,
+        port,
+        source,
+        &Ports::Any,
+        destination,
+    )
+}
+
+/// [`verdict`] for a flow from `source_ports`: an accept must allow all of them, a drop
+/// decides when it names some of them.
+fn verdict_from(
+    device: &Device,
+    path: Path,
+    protocol: Protocol,
+    port: u16,
+    source: &[Address],
+    source_ports: &Ports,
+    destination: &[Address],
+) -> Option<Action> {
     let covers = |list: &[Address], wanted: &[Address]| {
         list.is_empty()
             || (!wanted.is_empty()
@@ -94,6 +116,13 @@ fn verdict(
             || !(path == Path::Outbound || covers(&rule.source, source))
             || !covers(&rule.destination, destination)
         {
+            continue;
+        }
+        let from = match rule.action {
+            Action::Accept => source_ports.subtract(&rule.source_ports).is_none(),
+            Action::Drop => source_ports.intersect(&rule.source_ports).is_some(),
+        };
+        if !from {
             continue;
         }
         return Some(rule.action);
@@ -817,12 +846,13 @@ fn renderings_round_trip_to_the_policy() {
                     for range in rule.destination_ports.ranges() {
                         for port in [range.first, range.last] {
                             assert_eq!(
-                                verdict(
+                                verdict_from(
                                     d,
                                     path,
                                     rule.protocol,
                                     port,
                                     &rule.source,
+                                    &rule.source_ports,
                                     &rule.destination
                                 ),
                                 Some(Action::Accept),
@@ -941,7 +971,8 @@ fn audit_of_a_rendering_has_no_findings() {
 
 /// Findings a rendering keeps by design: on VyOS 1.3 / EdgeOS, rules for DNS names are
 /// rendered commented out (no DNS-name objects), so those required flows stay blocked until
-/// the address group is filled in (unless another rule happens to pass them).
+/// the address group is filled in (unless another rule passes them, from the flow's source
+/// ports).
 fn expected_rendering_findings(vendor: Vendor, id: &str) -> Vec<&'static str> {
     if vendor == Vendor::Vyos14 {
         return Vec::new();
@@ -962,13 +993,16 @@ fn expected_rendering_findings(vendor: Vendor, id: &str) -> Vec<&'static str> {
                 Direction::Outbound => Path::Outbound,
                 Direction::Inbound => Path::Inbound,
             };
+            // The flow's source ports count: the RTP accept from 55000-56000 to anywhere
+            // does not pass the SIP flow from 65002.
             r.destination_ports.ranges().iter().any(|range| {
-                verdict(
+                verdict_from(
                     &parsed.device,
                     path,
                     r.protocol,
                     range.first,
                     &r.source,
+                    &r.source_ports,
                     &r.destination,
                 ) != Some(Action::Accept)
             })
@@ -1297,5 +1331,39 @@ proptest! {
         if let Ok(parsed) = parse_any(&shuffled) {
             prop_assert_eq!(parsed.device.sip_alg.len(), 1);
         }
+    }
+}
+
+#[test]
+fn an_accept_limited_to_some_source_ports_does_not_cover_a_required_flow() {
+    let id = "rfc-baseline";
+    let options = options();
+    for vendor in DIALECTS {
+        let text = common::render(vendor, id, &options);
+        // The flow's rules (IPv4 and IPv6): `… rule N description 'sipwall: sip-udp-tcp-out-udp'`.
+        let tail = " description 'sipwall: sip-udp-tcp-out-udp'";
+        assert!(
+            text.lines().any(|l| l.ends_with(tail)),
+            "{vendor}: the flow's rule"
+        );
+        let with = |ports: &str| {
+            let mut out = String::new();
+            for line in text.lines() {
+                out.push_str(line);
+                out.push('\n');
+                if let Some(rule) = line.strip_suffix(tail) {
+                    out.push_str(&format!("{rule} source port {ports}\n"));
+                }
+            }
+            out
+        };
+        common::assert_source_port_limit_blocks(
+            Format::Vyos,
+            &text,
+            &with("55000-56000"),
+            Some(&with("1-65535")),
+            (&hints("eth0", "eth1"), id, &options),
+            "sip-udp-tcp-out-udp",
+        );
     }
 }

@@ -54,10 +54,14 @@ fn path_shown(device: &Device, path: Path) -> bool {
 /// ACL-001: every required flow of the profile passes, and every forward it needs exists.
 fn required_flows(context: &Context, device: &Device, findings: &mut Vec<Finding>) {
     for rule in context.policy.rules.iter().filter(|r| r.required) {
+        // The flow's source ports count: an accept limited to some source ports does not
+        // cover a flow from any port.
         let (path, probe) = match rule.direction {
-            Direction::Outbound => (Path::Outbound, Probe::Inside),
-            Direction::Inbound if rule.source.is_empty() => (Path::Inbound, Probe::Anyone),
-            Direction::Inbound => (Path::Inbound, Probe::From(&rule.source)),
+            Direction::Outbound => (Path::Outbound, Probe::Inside(&rule.source_ports)),
+            Direction::Inbound if rule.source.is_empty() && rule.source_ports.is_any() => {
+                (Path::Inbound, Probe::Anyone)
+            }
+            Direction::Inbound => (Path::Inbound, Probe::From(&rule.source, &rule.source_ports)),
         };
         if !path_shown(device, path) {
             continue; // said once in a note
@@ -117,18 +121,30 @@ fn required_flows(context: &Context, device: &Device, findings: &mut Vec<Finding
 }
 
 fn blocked_flow(rule: &Rule, result: &Walk) -> Option<Finding> {
+    // Where the flow comes from (inbound) and its source ports, so that flows that differ only
+    // there read (and merge) as different findings.
     let flow = format!(
-        "{} {}/{}{}",
+        "{} {}/{}{}{}{}",
         match rule.direction {
             Direction::Outbound => "outbound",
             Direction::Inbound => "inbound",
         },
         rule.protocol,
         rule.destination_ports,
+        if rule.direction == Direction::Inbound && !rule.source.is_empty() {
+            format!(" from {}", addresses(&rule.source))
+        } else {
+            String::new()
+        },
         if rule.destination.is_empty() {
             String::new()
         } else {
             format!(" to {}", addresses(&rule.destination))
+        },
+        if rule.source_ports.is_any() {
+            String::new()
+        } else {
+            format!(" (source ports {})", rule.source_ports)
         }
     );
     let (ports, evidence, severity, how) = if let Some(dropped) = &result.dropped {

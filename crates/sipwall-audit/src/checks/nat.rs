@@ -48,7 +48,7 @@ pub(super) fn check(context: &Context, device: &Device, findings: &mut Vec<Findi
         if !asked_off && offload.evidence.certainty != Certainty::Explicit {
             continue;
         }
-        let hit = meets(&context.voip_ports, None, &offload.ports);
+        let hit = meets(&context.voip_ports, offload.protocol, &offload.ports);
         if hit.is_empty() {
             continue;
         }

@@ -174,6 +174,7 @@ fn forwards_of_sip_ssh_and_everything() {
 fn offload_by_default_counts_only_when_the_profile_asks_it_off() {
     let offload = |evidence: Evidence| Offload {
         mechanism: "auto-asic-offload".into(),
+        protocol: None,
         ports: Ports::Any,
         evidence,
     };
@@ -192,6 +193,31 @@ fn offload_by_default_counts_only_when_the_profile_asks_it_off() {
     let mut device = good();
     device.offload.push(offload(Evidence::explicit([])));
     assert_eq!(ids(&policy("rfc-baseline"), device), vec!["NAT-002"]);
+}
+
+#[test]
+fn offload_counts_only_for_the_protocols_it_applies_to() {
+    // The Swyx profile's SIP and RTP are UDP only.
+    let offload = |protocol| Offload {
+        mechanism: "flowtable".into(),
+        protocol,
+        ports: Ports::Any,
+        evidence: Evidence::explicit([]),
+    };
+    for (protocol, expected) in [
+        (Some(Protocol::Tcp), false),
+        (Some(Protocol::Udp), true),
+        (None, true),
+    ] {
+        let mut device = good();
+        device.offload.push(offload(protocol));
+        let found = ids(&policy("swyx-linkmanager"), device);
+        assert_eq!(
+            found.contains(&"NAT-002"),
+            expected,
+            "{protocol:?}: {found:?}"
+        );
+    }
 }
 
 #[test]

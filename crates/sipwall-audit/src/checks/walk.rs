@@ -6,15 +6,28 @@ use sipwall_firewall::model::{Action, Address, Ports, Protocol};
 
 use crate::device::{Device, Evidence, FilterRule, Path};
 
-/// Whose packets the walk follows.
+/// Whose packets the walk follows, and from which source ports.
 #[derive(Debug, Clone, Copy)]
 pub enum Probe<'a> {
-    /// Inside hosts going out: any source restriction is taken to name the LAN.
-    Inside,
-    /// An arbitrary outside host: rules limited to some sources do not match it.
+    /// Inside hosts going out, from these source ports (the required flow's): any source
+    /// address restriction is taken to name the LAN.
+    Inside(&'a Ports),
+    /// An arbitrary outside host, which picks any source port: rules limited to some sources
+    /// or some source ports do not match it.
     Anyone,
-    /// One of these sources (a profile's whitelist): a rule matches when it allows all of them.
-    From(&'a [Address]),
+    /// One of these sources (a profile's whitelist), from these source ports: a rule matches
+    /// when it allows all of them.
+    From(&'a [Address], &'a Ports),
+}
+
+impl Probe<'_> {
+    /// The source ports the probe sends from.
+    fn source_ports(&self) -> &Ports {
+        match self {
+            Probe::Inside(ports) | Probe::From(_, ports) => ports,
+            Probe::Anyone => &Ports::Any,
+        }
+    }
 }
 
 /// Where each of the walked ports ends.
@@ -53,7 +66,7 @@ pub fn walk<'d>(
         let matches = match rule.action {
             Action::Accept => covers(&rule.destination, destination),
             Action::Drop => overlaps(&rule.destination, destination),
-        };
+        } && source_ports_match(rule, probe);
         if !matches {
             continue;
         }
@@ -136,13 +149,26 @@ pub fn union(a: Option<&Ports>, b: &Ports) -> Ports {
 
 fn source_matches(rule: &FilterRule, probe: Probe<'_>) -> bool {
     match probe {
-        Probe::Inside => true,
+        Probe::Inside(_) => true,
         // A rule for "everyone but a few" (a negated whitelist, stored as the complement) still
         // catches an arbitrary source.
         Probe::Anyone => rule.source.is_empty() || covers_most(&rule.source),
-        Probe::From(sources) => {
+        Probe::From(sources, _) => {
             rule.source.is_empty() || (!sources.is_empty() && covers(&rule.source, sources))
         }
+    }
+}
+
+/// The rule's source ports decide for the probe's: an accept must allow every one of them (an
+/// accept limited to some source ports does not cover a flow from others); a drop blocks the
+/// flow when it meets them, except for an arbitrary outside host, which simply picks a source
+/// port the drop does not name.
+fn source_ports_match(rule: &FilterRule, probe: Probe<'_>) -> bool {
+    match (rule.action, probe) {
+        (_, _) if rule.source_ports.is_any() => true,
+        (Action::Drop, Probe::Anyone) => false,
+        (Action::Accept, _) => probe.source_ports().subtract(&rule.source_ports).is_none(),
+        (Action::Drop, _) => probe.source_ports().intersect(&rule.source_ports).is_some(),
     }
 }
 
@@ -202,6 +228,7 @@ mod tests {
             path: Path::Inbound,
             protocol: Some(Protocol::Udp),
             source,
+            source_ports: Ports::Any,
             destination: Vec::new(),
             destination_ports: ports,
             action,
@@ -276,7 +303,7 @@ mod tests {
             &device,
             Path::Inbound,
             Protocol::Udp,
-            Probe::From(&allowed),
+            Probe::From(&allowed, &Ports::Any),
             &[],
             &Ports::single(5060),
         );
@@ -300,7 +327,7 @@ mod tests {
             &device,
             Path::Outbound,
             Protocol::Tcp,
-            Probe::Inside,
+            Probe::Inside(&Ports::Any),
             &[],
             &Ports::single(443),
         );
@@ -324,12 +351,146 @@ mod tests {
             ..Device::default()
         };
         let both = [net("198.51.100.1/32"), net("198.51.100.2/32")];
-        let args = (Path::Outbound, Protocol::Udp, Probe::Inside);
+        let args = (Path::Outbound, Protocol::Udp, Probe::Inside(&Ports::Any));
         let single = walk(&device, args.0, args.1, args.2, &both, &Ports::single(5060));
         assert_eq!(single.dropped, Some(Ports::single(5060)));
         let each = walk_each(&device, args.0, args.1, args.2, &both, &Ports::single(5060));
         assert_eq!(each.accepted, Some(Ports::single(5060)));
         assert_eq!(each.dropped, None);
+    }
+
+    /// A rule limited to source ports `first-last`.
+    fn from_ports(action: Action, first: u16, last: u16) -> FilterRule {
+        FilterRule {
+            source_ports: Ports::from_ranges([PortRange::new(first, last)]),
+            ..rule(action, Ports::single(5060), Vec::new())
+        }
+    }
+
+    fn dropping(filters: Vec<FilterRule>) -> Device {
+        Device {
+            filters,
+            default_actions: vec![DefaultAction {
+                path: Path::Inbound,
+                action: Action::Drop,
+                evidence: Evidence::explicit([]),
+            }],
+            ..Device::default()
+        }
+    }
+
+    fn walk_from<'d>(device: &'d Device, probe: Probe<'_>) -> Walk<'d> {
+        walk(
+            device,
+            Path::Inbound,
+            Protocol::Udp,
+            probe,
+            &[],
+            &Ports::single(5060),
+        )
+    }
+
+    #[test]
+    fn accept_limited_to_some_source_ports_covers_only_flows_from_those() {
+        let device = dropping(vec![from_ports(Action::Accept, 55000, 56000)]);
+        let any = Ports::Any;
+        let inside = Ports::from_ranges([PortRange::new(55100, 55200)]);
+        let wider = Ports::from_ranges([PortRange::new(54000, 56000)]);
+        // A flow from any port, or from ports partly outside the rule's, is not covered.
+        for probe in [
+            Probe::Inside(&any),
+            Probe::Inside(&wider),
+            Probe::From(&[], &any),
+            Probe::Anyone,
+        ] {
+            let result = walk_from(&device, probe);
+            assert_eq!(result.accepted, None, "{probe:?}");
+            assert_eq!(result.dropped, Some(Ports::single(5060)), "{probe:?}");
+        }
+        // A flow from ports within the rule's is.
+        for probe in [Probe::Inside(&inside), Probe::From(&[], &inside)] {
+            let result = walk_from(&device, probe);
+            assert_eq!(result.accepted, Some(Ports::single(5060)), "{probe:?}");
+        }
+    }
+
+    #[test]
+    fn drop_limited_to_some_source_ports_blocks_flows_it_meets_but_not_anyone() {
+        let mut device = dropping(vec![
+            from_ports(Action::Drop, 1, 1023),
+            rule(Action::Accept, Ports::single(5060), Vec::new()),
+        ]);
+        device.default_actions[0].action = Action::Accept;
+        let any = Ports::Any;
+        let low = Ports::single(123);
+        let high = Ports::single(40000);
+        // The drop meets a flow from any port or from its own ports: at least part is blocked.
+        for probe in [
+            Probe::Inside(&any),
+            Probe::Inside(&low),
+            Probe::From(&[], &any),
+        ] {
+            let result = walk_from(&device, probe);
+            assert_eq!(result.dropped, Some(Ports::single(5060)), "{probe:?}");
+        }
+        // A flow from other ports passes it, and so does an attacker (who picks a high port).
+        for probe in [Probe::Inside(&high), Probe::From(&[], &high), Probe::Anyone] {
+            let result = walk_from(&device, probe);
+            assert_eq!(result.dropped, None, "{probe:?}");
+            assert_eq!(result.accepted, Some(Ports::single(5060)), "{probe:?}");
+        }
+        // A drop from every source port stops the attacker.
+        let device = dropping(vec![
+            FilterRule {
+                source_ports: Ports::Any,
+                ..from_ports(Action::Drop, 1, 1)
+            },
+            rule(Action::Accept, Ports::single(5060), Vec::new()),
+        ]);
+        assert_eq!(
+            walk_from(&device, Probe::Anyone).dropped,
+            Some(Ports::single(5060))
+        );
+    }
+
+    #[test]
+    fn each_destination_walk_honours_source_ports() {
+        let to = |address: &str, first: u16, last: u16| FilterRule {
+            path: Path::Outbound,
+            destination: vec![net(address)],
+            ..from_ports(Action::Accept, first, last)
+        };
+        let device = Device {
+            filters: vec![
+                to("198.51.100.1/32", 65002, 65002),
+                to("198.51.100.2/32", 65000, 65010),
+            ],
+            default_actions: vec![DefaultAction {
+                path: Path::Outbound,
+                action: Action::Drop,
+                evidence: Evidence::explicit([]),
+            }],
+            ..Device::default()
+        };
+        let both = [net("198.51.100.1/32"), net("198.51.100.2/32")];
+        let from = |ports: &Ports| {
+            walk_each(
+                &device,
+                Path::Outbound,
+                Protocol::Udp,
+                Probe::Inside(ports),
+                &both,
+                &Ports::single(5060),
+            )
+        };
+        let exact = from(&Ports::single(65002));
+        assert_eq!(exact.accepted, Some(Ports::single(5060)));
+        assert_eq!(exact.dropped, None);
+        let wider = from(&Ports::from_ranges([PortRange::new(65000, 65010)]));
+        assert_eq!(wider.accepted, Some(Ports::single(5060)));
+        assert_eq!(wider.dropped, Some(Ports::single(5060)));
+        let any = from(&Ports::Any);
+        assert_eq!(any.accepted, None);
     }
 
     #[test]

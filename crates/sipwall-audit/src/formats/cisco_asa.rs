@@ -567,8 +567,8 @@ enum Side {
 
 struct Ace {
     permit: bool,
-    /// (protocol, destination ports, source ports restricted)
-    services: Vec<(Option<Protocol>, Ports, bool)>,
+    /// (protocol, destination ports, source ports)
+    services: Vec<(Option<Protocol>, Ports, Ports)>,
     source: Side,
     destination: Side,
     conditional: bool,
@@ -1615,9 +1615,10 @@ impl<'a> Parser<'a> {
             && protos.iter().all(|p| p.is_some());
         let (source, used) = self.side(w.get(i..).unwrap_or(&[]))?;
         i += used;
-        let mut source_ports = false;
-        if ports_allowed && let Some((_, used)) = self.ports_operand(w.get(i..).unwrap_or(&[])) {
-            source_ports = true;
+        let mut source_ports = Ports::Any;
+        if ports_allowed && let Some((ports, used)) = self.ports_operand(w.get(i..).unwrap_or(&[]))
+        {
+            source_ports = ports;
             i += used;
         }
         let (destination, used) = self.side(w.get(i..).unwrap_or(&[]))?;
@@ -1669,31 +1670,48 @@ impl<'a> Parser<'a> {
         match services {
             Some(entries) => {
                 for entry in entries {
-                    let restricted = !entry.source.is_any();
                     for protocol in entry.protocols {
-                        let ports = if protocol.is_some() {
-                            entry.destination.clone()
+                        let (ports, source) = if protocol.is_some() {
+                            (entry.destination.clone(), entry.source.clone())
                         } else {
-                            Ports::Any
+                            (Ports::Any, Ports::Any)
                         };
-                        out.push((protocol, ports, restricted));
+                        out.push((protocol, ports, source));
                     }
                 }
             }
             None => {
                 for protocol in protos {
-                    let ports = if protocol.is_some() {
-                        destination_ports.clone()
+                    let (ports, source) = if protocol.is_some() {
+                        (destination_ports.clone(), source_ports.clone())
                     } else {
-                        Ports::Any
+                        (Ports::Any, Ports::Any)
                     };
-                    out.push((protocol, ports, source_ports));
+                    out.push((protocol, ports, source));
                 }
+            }
+        }
+        // Entries of one protocol joined, split where their source ports differ.
+        let mut protocols: Vec<Option<Protocol>> = Vec::new();
+        for (protocol, ..) in &out {
+            if !protocols.contains(protocol) {
+                protocols.push(*protocol);
+            }
+        }
+        let mut services = Vec::new();
+        for protocol in protocols {
+            let items: Vec<(Ports, Ports)> = out
+                .iter()
+                .filter(|s| s.0 == protocol)
+                .map(|(_, ports, source)| (ports.clone(), source.clone()))
+                .collect();
+            for (source, ports) in super::by_source_ports(&items) {
+                services.push((protocol, ports, source));
             }
         }
         Ok(Some(Ace {
             permit,
-            services: out,
+            services,
             source,
             destination,
             conditional,
@@ -2309,11 +2327,12 @@ impl<'a> Parser<'a> {
                     {
                         continue;
                     }
-                    for (protocol, ports, restricted) in &ace.services {
+                    for (protocol, ports, source_ports) in &ace.services {
                         device.filters.push(FilterRule {
                             path,
                             protocol: *protocol,
                             source: side_addresses(&ace.source),
+                            source_ports: source_ports.clone(),
                             destination: side_addresses(&ace.destination),
                             destination_ports: ports.clone(),
                             action: if ace.permit {
@@ -2321,11 +2340,7 @@ impl<'a> Parser<'a> {
                             } else {
                                 Action::Drop
                             },
-                            // The facts carry no source ports: a permit limited to some
-                            // source ports is taken as covering its destination ports (the
-                            // profile's flows name their source ports too); a deny limited to
-                            // some source ports drops only part of the flows.
-                            conditional: ace.conditional || (*restricted && !ace.permit),
+                            conditional: ace.conditional,
                             evidence: Evidence::explicit([self.source.line_span(*line)]),
                         });
                     }
@@ -2424,6 +2439,7 @@ impl<'a> Parser<'a> {
                 path: Path::ToDevice,
                 protocol: Some(Protocol::Tcp),
                 source: entry.source.clone(),
+                source_ports: Ports::Any,
                 destination: Vec::new(),
                 destination_ports: Ports::single(port),
                 action: Action::Accept,
@@ -2664,6 +2680,7 @@ impl<'a> Parser<'a> {
                     device.offload.push(Offload {
                         mechanism: "flow-offload (set connection advanced-options flow-offload)"
                             .into(),
+                        protocol: None,
                         ports: ports.clone().unwrap_or(Ports::Any),
                         evidence: Evidence::explicit([self.source.line_span(line)]),
                     });

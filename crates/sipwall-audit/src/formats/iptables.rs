@@ -336,6 +336,8 @@ struct Spec {
     src: Vec<Address>,
     dst: Vec<Address>,
     dports: Ports,
+    /// `--sport` / `--sports`; `Any` when the rule names none.
+    sports: Ports,
     /// Any match at all (an unconditional RETURN ends its chain).
     has_matches: bool,
     /// Matches only some of the packets a probe would send.
@@ -362,6 +364,7 @@ impl Default for Spec {
             src: Vec::new(),
             dst: Vec::new(),
             dports: Ports::Any,
+            sports: Ports::Any,
             has_matches: false,
             conditional: false,
             src_negated: false,
@@ -703,10 +706,23 @@ fn command(words: &[Token<'_>], table: &mut Option<String>) -> Result<Command, (
                 };
             }
             "--sport" | "--source-port" | "--sports" | "--source-ports" => {
-                // The model has no source ports: the rule is taken to match the flow's.
                 let v = value(&mut i, &mut negate)?;
-                port_list(&v).ok_or(())?;
-                negate = false;
+                let ports = port_list(&v).ok_or(())?;
+                let ports = if negated || std::mem::take(&mut negate) {
+                    match Ports::Any.subtract(&ports) {
+                        Some(rest) => rest,
+                        None => return Err(()),
+                    }
+                } else {
+                    ports
+                };
+                spec.sports = match spec.sports.intersect(&ports) {
+                    Some(p) => p,
+                    None => {
+                        spec.conditional = true;
+                        ports
+                    }
+                };
             }
             "--ctstate" | "--state" => {
                 let v = value(&mut i, &mut negate)?;
@@ -1404,6 +1420,7 @@ struct Ctx {
     set_sources: Vec<String>,
     dst: Vec<Address>,
     dports: Ports,
+    sports: Ports,
     conditional: bool,
     limit: bool,
     dnat_only: bool,
@@ -1426,6 +1443,7 @@ impl Ctx {
             set_sources: Vec::new(),
             dst: Vec::new(),
             dports: Ports::Any,
+            sports: Ports::Any,
             conditional: false,
             limit: false,
             dnat_only: false,
@@ -1470,6 +1488,7 @@ impl Ctx {
         next.src_negated |= spec.src_negated;
         next.set_sources.extend(spec.set_sources.iter().cloned());
         next.dports = next.dports.intersect(&spec.dports)?;
+        next.sports = next.sports.intersect(&spec.sports)?;
         next.conditional |= spec.conditional;
         next.limit |= spec.limit;
         next.dnat_only |= spec.dnat_only;
@@ -1727,6 +1746,7 @@ impl<'a> Evaluator<'a> {
                                 } else {
                                     "FLOWOFFLOAD (software flow offload)".into()
                                 },
+                                protocol: ctx.proto,
                                 ports: ctx.dports.clone(),
                                 evidence: self.evidence(rule.line, &ctx),
                             });
@@ -1762,6 +1782,7 @@ impl<'a> Evaluator<'a> {
                         path: Path::Inbound,
                         protocol,
                         source: forwarded.source,
+                        source_ports: ctx.sports.clone(),
                         destination: forwarded.destination,
                         destination_ports: ports,
                         action,
@@ -1786,6 +1807,7 @@ impl<'a> Evaluator<'a> {
             path,
             protocol: ctx.proto,
             source: source.clone(),
+            source_ports: ctx.sports.clone(),
             destination: destination.clone(),
             destination_ports: ctx.dports.clone(),
             action,
@@ -1864,6 +1886,7 @@ impl<'a> Evaluator<'a> {
             path: Path::ToDevice,
             protocol: ctx.proto,
             source: ctx.src.clone(),
+            source_ports: ctx.sports.clone(),
             destination: Vec::new(),
             destination_ports: ctx.dports.clone(),
             action: Action::Drop,
@@ -2057,17 +2080,22 @@ fn merge_run(run: Vec<FilterRule>) -> Vec<FilterRule> {
     merge_by(by_destination, |r| &mut r.source, |r| r.destination.clone())
 }
 
-/// Merges the rules with the same protocol, ports and `other` side into the first of them,
-/// joining the address list `side` (empty, i.e. any, absorbs the others).
+/// Merges the rules with the same protocol, source and destination ports and `other` side into
+/// the first of them, joining the address list `side` (empty, i.e. any, absorbs the others).
 fn merge_by(
     run: Vec<FilterRule>,
     side: fn(&mut FilterRule) -> &mut Vec<Address>,
     other: fn(&FilterRule) -> Vec<Address>,
 ) -> Vec<FilterRule> {
     let mut out: Vec<FilterRule> = Vec::with_capacity(run.len());
-    let mut index: HashMap<(Option<Protocol>, Ports, Vec<Address>), usize> = HashMap::new();
+    let mut index: HashMap<(Option<Protocol>, Ports, Ports, Vec<Address>), usize> = HashMap::new();
     for mut rule in run {
-        let key = (rule.protocol, rule.destination_ports.clone(), other(&rule));
+        let key = (
+            rule.protocol,
+            rule.source_ports.clone(),
+            rule.destination_ports.clone(),
+            other(&rule),
+        );
         match index.get(&key).copied().and_then(|at| out.get_mut(at)) {
             Some(target) => {
                 let addresses = std::mem::take(side(&mut rule));

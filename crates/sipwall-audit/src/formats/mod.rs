@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use sipwall_firewall::model::{PortRange, Ports};
+
 use crate::coverage::Coverage;
 use crate::device::Device;
 use crate::source::{Source, Span};
@@ -155,5 +157,111 @@ impl ParseError {
             span,
             hint: hint.into(),
         }
+    }
+}
+
+/// Items beyond which [`by_source_ports`] only groups equal source ports (linear time on
+/// hostile inputs; a real service has a handful).
+const MAX_SPLIT_ITEMS: usize = 256;
+
+/// The `(destination ports, source ports)` items of one rule (a service with several
+/// `dst:src` entries, an application with several terms) as filter rules with disjoint
+/// destination ports: `(source ports, destination ports)`, each destination port with the
+/// union of the source ports of every item that names it. A packet matches one of the results
+/// exactly when it matches one of the items, so an item from 5060 and one from 5080 to the
+/// same port together cover a flow from both.
+pub(crate) fn by_source_ports(items: &[(Ports, Ports)]) -> Vec<(Ports, Ports)> {
+    /// Adds `ranges` to the group of `source` (groups keep their first-seen order).
+    fn add(groups: &mut Vec<(Ports, Vec<PortRange>)>, source: Ports, ranges: Vec<PortRange>) {
+        match groups.iter_mut().find(|(s, _)| *s == source) {
+            Some((_, into)) => into.extend(ranges),
+            None => groups.push((source, ranges)),
+        }
+    }
+    let mut groups: Vec<(Ports, Vec<PortRange>)> = Vec::new();
+    let alike = items.windows(2).all(|w| w[0].1 == w[1].1);
+    if alike || items.len() > MAX_SPLIT_ITEMS {
+        for (destination, source) in items {
+            add(&mut groups, source.clone(), destination.ranges());
+        }
+    } else {
+        // Elementary segments of the destination ports: every item covers each one whole or
+        // not at all.
+        let mut bounds: Vec<u32> = items
+            .iter()
+            .flat_map(|(d, _)| d.ranges())
+            .flat_map(|r| [u32::from(r.first), u32::from(r.last) + 1])
+            .collect();
+        bounds.sort_unstable();
+        bounds.dedup();
+        for pair in bounds.windows(2) {
+            let (first, last) = (pair[0] as u16, (pair[1] - 1) as u16);
+            let mut sources: Vec<PortRange> = Vec::new();
+            let mut any = false;
+            for (destination, source) in items {
+                if destination
+                    .ranges()
+                    .iter()
+                    .any(|r| r.first <= first && first <= r.last)
+                {
+                    any |= source.is_any();
+                    sources.extend(source.ranges());
+                }
+            }
+            if sources.is_empty() {
+                continue;
+            }
+            let source = if any {
+                Ports::Any
+            } else {
+                Ports::from_ranges(sources)
+            };
+            add(&mut groups, source, vec![PortRange::new(first, last)]);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(source, ranges)| (source, Ports::from_ranges(ranges)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ports(ranges: &[(u16, u16)]) -> Ports {
+        Ports::from_ranges(ranges.iter().map(|&(a, b)| PortRange::new(a, b)))
+    }
+
+    #[test]
+    fn items_split_by_destination_with_their_source_ports_joined() {
+        // Two items to every port, one from 5060-5061 and one from 5080: together from both.
+        let out = by_source_ports(&[
+            (Ports::Any, ports(&[(5060, 5061)])),
+            (Ports::Any, Ports::single(5080)),
+        ]);
+        assert_eq!(
+            out,
+            vec![(ports(&[(5060, 5061), (5080, 5080)]), Ports::Any)]
+        );
+        // An item from any port to 5060 and one from 65002 to 5060-5070.
+        let out = by_source_ports(&[
+            (Ports::single(5060), Ports::Any),
+            (ports(&[(5060, 5070)]), Ports::single(65002)),
+        ]);
+        assert_eq!(
+            out,
+            vec![
+                (Ports::Any, Ports::single(5060)),
+                (Ports::single(65002), ports(&[(5061, 5070)])),
+            ]
+        );
+        // Equal source ports: one group, destinations joined.
+        let out = by_source_ports(&[
+            (Ports::single(80), Ports::Any),
+            (Ports::single(443), Ports::Any),
+        ]);
+        assert_eq!(out, vec![(Ports::Any, ports(&[(80, 80), (443, 443)]))]);
+        assert!(by_source_ports(&[]).is_empty());
     }
 }

@@ -434,12 +434,12 @@ fn option_class(kind: &str, key: &str) -> LineClass {
                 "enabled",
                 "ipset",
                 "helper",
+                "src_port",
             ],
             &[
                 "name",
                 "family",
                 "src_dip",
-                "src_port",
                 "src_mac",
                 "reflection",
                 "reflection_src",
@@ -1113,6 +1113,7 @@ impl<'a> Evaluator<'a> {
                 path,
                 protocol: None,
                 source: Vec::new(),
+                source_ports: Ports::Any,
                 destination: Vec::new(),
                 destination_ports: Ports::Any,
                 action: Action::Accept,
@@ -1202,6 +1203,7 @@ impl<'a> Evaluator<'a> {
                 path,
                 protocol: *protocol,
                 source: matched.source.clone(),
+                source_ports: matched.source_ports.clone(),
                 destination: matched.destination.clone(),
                 destination_ports: matched.ports.clone(),
                 action,
@@ -1321,6 +1323,25 @@ impl<'a> Evaluator<'a> {
                 ports = ports.subtract(&Ports::from_ranges(negated))?;
             }
             matched.ports = ports;
+            // Source ports; one fw4 cannot read leaves the rule matching some packets only.
+            let (mut ranges, mut negated) = (Vec::new(), Vec::new());
+            for (word, line) in section.list("src_port") {
+                let (neg, word) = match word.strip_prefix('!') {
+                    Some(rest) => (true, rest),
+                    None => (false, word),
+                };
+                matched.extra_lines.push(line);
+                match port_range(word) {
+                    Some(range) if neg => negated.push(range),
+                    Some(range) => ranges.push(range),
+                    None => matched.conditional = true,
+                }
+            }
+            let mut ports = Ports::from_ranges(ranges);
+            if !negated.is_empty() {
+                ports = ports.subtract(&Ports::from_ranges(negated))?;
+            }
+            matched.source_ports = ports;
         }
         matched.protocols = if any_protocol { vec![None] } else { protocols };
         // Addresses.
@@ -1464,6 +1485,7 @@ impl<'a> Evaluator<'a> {
                 },
                 protocol,
                 source: source.clone(),
+                source_ports: matched.source_ports.clone(),
                 destination: to
                     .map(|ip| vec![Address::Net(IpNet::from(ip))])
                     .unwrap_or_default(),
@@ -1752,6 +1774,7 @@ impl<'a> Evaluator<'a> {
         };
         self.device.offload.push(Offload {
             mechanism: mechanism.into(),
+            protocol: None,
             ports: Ports::Any,
             evidence: self.explicit(&lines),
         });
@@ -1802,6 +1825,8 @@ struct Matched {
     /// `None` in the list: every protocol.
     protocols: Vec<Option<Protocol>>,
     ports: Ports,
+    /// `src_port`; `Any` when the section has none.
+    source_ports: Ports,
     source: Vec<Address>,
     destination: Vec<Address>,
     conditional: bool,
@@ -1814,6 +1839,7 @@ impl Default for Matched {
         Matched {
             protocols: Vec::new(),
             ports: Ports::Any,
+            source_ports: Ports::Any,
             source: Vec::new(),
             destination: Vec::new(),
             conditional: false,

@@ -24,10 +24,10 @@
 //!   not `0`. Its aliases live in `<OPNsense><Firewall><Alias>`; port forwards of 26.1+ carry a
 //!   `<sequence>`. The MVC rules of `<OPNsense><Firewall><Filter>` are not read (their lines
 //!   count as unknown when there are any).
-//! - Approximations, since the facts have no address family or source ports: IPv6-only rules
-//!   and rules limited by schedule, tag, OS or negation are conditional (never counted as
-//!   covering); a pass limited to source ports still covers its destination ports. A pass rule
-//!   with `max-src-conn-rate` is a brute-force limit (pf counts TCP connections only).
+//! - Approximations, since the facts have no address family: IPv6-only rules and rules limited
+//!   by schedule, tag, OS or negation are conditional (never counted as covering). Source ports
+//!   (`<source><port>`) are kept with the rule. A pass rule with `max-src-conn-rate` is a
+//!   brute-force limit (pf counts TCP connections only).
 //!
 //! Interfaces: the `--wan` / `--lan` names (config keys such as `wan`, `opt1`, their
 //! descriptions, or their devices such as `igb0`), else `wan` and `lan`.
@@ -1390,6 +1390,7 @@ impl<'s, 'a, 'i> Parser<'s, 'a, 'i> {
                     None => (Vec::new(), false),
                 },
             };
+            let (source_ports, source_port_known) = endpoint_ports(&source_end.port);
             let span = self.span(rule);
             let evidence = if certain {
                 Evidence::explicit([span])
@@ -1421,6 +1422,11 @@ impl<'s, 'a, 'i> Parser<'s, 'a, 'i> {
                         path: Path::Inbound,
                         protocol,
                         source: source.clone(),
+                        source_ports: if protocol.is_some() {
+                            source_ports.clone()
+                        } else {
+                            Ports::Any
+                        },
                         destination: to
                             .map(|t| vec![Address::Net(IpNet::from(t))])
                             .unwrap_or_default(),
@@ -1430,7 +1436,7 @@ impl<'s, 'a, 'i> Parser<'s, 'a, 'i> {
                             Ports::Any
                         },
                         action: Action::Accept,
-                        conditional: !certain,
+                        conditional: !certain || !source_port_known,
                         evidence: evidence.clone(),
                     });
                 }
@@ -1525,10 +1531,7 @@ impl<'s, 'a, 'i> Parser<'s, 'a, 'i> {
             Some(Some(p)) => (p.clone(), true),
             Some(None) => (Ports::Any, false),
         };
-        // No source ports in the facts: a pass limited to some source ports covers its
-        // destination ports (the profile's flows name source ports too); a block limited so
-        // drops only part of the flows.
-        let source_port_limited = source.port.as_ref().is_some_and(|p| p != &Some(Ports::Any));
+        let (source_ports, source_port_known) = endpoint_ports(&source.port);
         // IPv6-only rules leave the IPv4 flows the profile describes alone.
         let ipv6_only = text(rule, "ipprotocol") == Some("inet6");
         let base_conditional = !quick
@@ -1538,15 +1541,17 @@ impl<'s, 'a, 'i> Parser<'s, 'a, 'i> {
             || source.negated
             || destination.negated
             || !port_known
-            || (source_port_limited && action == Action::Drop);
+            || !source_port_known;
         let mut spans = vec![self.span(rule)];
         for name in ["type", "interface"] {
             if let Some(node) = child(rule, name) {
                 spans.push(self.span(node));
             }
         }
-        if let Some(port) = child(rule, "destination").and_then(|d| child(d, "port")) {
-            spans.push(self.span(port));
+        for side in ["source", "destination"] {
+            if let Some(port) = child(rule, side).and_then(|d| child(d, "port")) {
+                spans.push(self.span(port));
+            }
         }
         spans.sort();
         spans.dedup();
@@ -1597,6 +1602,11 @@ impl<'s, 'a, 'i> Parser<'s, 'a, 'i> {
                         path,
                         protocol: *protocol,
                         source: from.clone().unwrap_or_default(),
+                        source_ports: if protocol.is_some() {
+                            source_ports.clone()
+                        } else {
+                            Ports::Any
+                        },
                         destination: to.clone().unwrap_or_default(),
                         destination_ports: if protocol.is_some() {
                             destination_ports.clone()
@@ -1622,6 +1632,15 @@ impl<'s, 'a, 'i> Parser<'s, 'a, 'i> {
                 }
             }
         }
+    }
+}
+
+/// The ports of an endpoint's `<port>` (`Any` without one) and whether they are known.
+fn endpoint_ports(port: &Option<Option<Ports>>) -> (Ports, bool) {
+    match port {
+        None => (Ports::Any, true),
+        Some(Some(ports)) => (ports.clone(), true),
+        Some(None) => (Ports::Any, false),
     }
 }
 

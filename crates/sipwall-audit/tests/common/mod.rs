@@ -127,3 +127,70 @@ pub fn audit_ids(
     ids.sort();
     ids
 }
+
+/// The names of the required flows ACL-001 reports blocked in `text`, sorted.
+pub fn blocked_flows(
+    format: Format,
+    text: &str,
+    hints: &Hints,
+    profile_id: &str,
+    options: &Options,
+) -> Vec<String> {
+    let mut names: Vec<String> = audit_report(format, text, hints, profile_id, options)
+        .findings
+        .iter()
+        .filter(|f| f.id == "ACL-001")
+        .flat_map(|f| f.rules.iter().cloned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The rendering of `profile_id` with the accept of the required flow `flow` limited to some
+/// source ports (`mutated`) no longer covers that flow, which goes from any port: ACL-001
+/// names it, and the audit finds nothing else new. `widened` (the same accept from every
+/// source port, when given) still covers it.
+pub fn assert_source_port_limit_blocks(
+    format: Format,
+    original: &str,
+    mutated: &str,
+    widened: Option<&str>,
+    (hints, profile_id, options): (&Hints, &str, &Options),
+    flow: &str,
+) {
+    assert_ne!(original, mutated, "the mutation changed nothing");
+    let before = blocked_flows(format, original, hints, profile_id, options);
+    let after = blocked_flows(format, mutated, hints, profile_id, options);
+    let mut added = after.clone();
+    for known in &before {
+        if let Some(at) = added.iter().position(|x| x == known) {
+            added.remove(at);
+        }
+    }
+    assert_eq!(
+        added,
+        vec![flow.to_string()],
+        "before {before:?}, after {after:?}"
+    );
+    let other = |text: &str| -> Vec<&'static str> {
+        audit_ids(format, text, hints, profile_id, options)
+            .into_iter()
+            .filter(|id| *id != "ACL-001")
+            .collect()
+    };
+    assert_eq!(other(mutated), other(original), "findings besides ACL-001");
+    if let Some(widened) = widened {
+        assert_ne!(original, widened, "the widening changed nothing");
+        assert_eq!(
+            blocked_flows(format, widened, hints, profile_id, options),
+            before,
+            "an accept from every source port covers the flow"
+        );
+    }
+}
+
+/// `text` with `from` replaced by `to` (which must occur).
+pub fn replaced(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "no {from:?} in the rendering");
+    text.replace(from, to)
+}

@@ -17,8 +17,8 @@ use crate::formats::Hints;
 use crate::source::{Source, Span};
 
 use super::objects::{
-    AddrSet, Ctx, Fields, Interface, Layout, Objects, PortSet, Table, Topology, Vip, port_range,
-    seconds, subnet,
+    AddrSet, Ctx, Fields, Interface, Layout, Objects, PortSet, Table, Topology, Vip, destinations,
+    port_range, seconds, subnet,
 };
 use super::tree::Tree;
 use super::{
@@ -640,12 +640,13 @@ impl<'a, 't> Builder<'a, 't> {
                     if !on_path {
                         continue;
                     }
-                    for (protocol, ports) in svc.per_protocol() {
+                    for (protocol, source_ports, ports) in svc.per_protocol_and_source() {
                         let evidence = self.explicit(lines.iter().copied());
                         self.device.filters.push(FilterRule {
                             path,
                             protocol,
                             source: source.clone(),
+                            source_ports,
                             destination: destination.clone(),
                             destination_ports: ports,
                             action,
@@ -806,6 +807,7 @@ impl<'a, 't> Builder<'a, 't> {
         };
         self.device.offload.push(Offload {
             mechanism: format!("auto-asic-offload{label} on policy {id} (line {edit_line})"),
+            protocol: svc.only_protocol(),
             ports,
             evidence,
         });
@@ -997,7 +999,7 @@ impl<'a, 't> Builder<'a, 't> {
             } else if service.udp.is_empty() {
                 continue;
             } else {
-                Ports::from_ranges(service.udp.clone())
+                Ports::from_ranges(destinations(&service.udp))
             };
             // The UDP-specific timer overrides the session TTL, so it is listed last.
             for (seconds, line) in [service.session_ttl, service.udp_idle]
@@ -1058,12 +1060,13 @@ impl<'a, 't> Builder<'a, 't> {
             for key in ["intf", "srcaddr", "dstaddr", "service", "action"] {
                 lines.extend(f.line(key));
             }
-            for (protocol, ports) in svc.per_protocol() {
+            for (protocol, source_ports, ports) in svc.per_protocol_and_source() {
                 let evidence = self.explicit(lines.iter().copied());
                 self.device.filters.push(FilterRule {
                     path: Path::ToDevice,
                     protocol,
                     source: src.rule_side(),
+                    source_ports,
                     destination: dst.rule_side(),
                     destination_ports: ports,
                     action,
@@ -1146,6 +1149,7 @@ impl<'a, 't> Builder<'a, 't> {
                     path: Path::ToDevice,
                     protocol: Some(protocol),
                     source,
+                    source_ports: Ports::Any,
                     destination: Vec::new(),
                     destination_ports: ports,
                     action: Action::Accept,

@@ -394,29 +394,48 @@ pub(super) fn port_range(text: &str) -> Option<PortRange> {
     Some(PortRange::new(first.max(1), last.max(1)))
 }
 
-/// The ports of one `*-portrange` item `dst[:src]`: the destination range and whether a
-/// source range narrower than all ports was given. `None` when unparsable.
-pub(super) fn portrange_item(item: &str) -> Option<(PortRange, bool)> {
+/// One `*-portrange` item `dst[:src]`: the destination range and the source ports (`Any`
+/// when the item names none, or all of them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct PortItem {
+    pub dst: PortRange,
+    pub src: Ports,
+}
+
+impl PortItem {
+    /// A destination range from any source port.
+    pub fn to(dst: PortRange) -> PortItem {
+        PortItem {
+            dst,
+            src: Ports::Any,
+        }
+    }
+}
+
+/// The ports of one `*-portrange` item `dst[:src]`. `None` when unparsable.
+pub(super) fn portrange_item(item: &str) -> Option<PortItem> {
     let (dst, src) = match item.split_once(':') {
         Some((dst, src)) => (dst, Some(src)),
         None => (item, None),
     };
     let dst = port_range(dst)?;
-    let src_restricted = match src {
-        Some(src) => {
-            let range = port_range(src)?;
-            !(range.first <= 1 && range.last == u16::MAX)
-        }
-        None => false,
+    let src = match src {
+        Some(src) => Ports::from_ranges([port_range(src)?]),
+        None => Ports::Any,
     };
-    Some((dst, src_restricted))
+    Some(PortItem { dst, src })
+}
+
+/// The destination ranges of some items.
+pub(super) fn destinations(items: &[PortItem]) -> Vec<PortRange> {
+    items.iter().map(|i| i.dst).collect()
 }
 
 /// What a service (or a list of services) matches.
 #[derive(Debug, Clone, Default)]
 pub(super) struct PortSet<'t> {
-    pub tcp: Vec<PortRange>,
-    pub udp: Vec<PortRange>,
+    pub tcp: Vec<PortItem>,
+    pub udp: Vec<PortItem>,
     /// Every protocol (`protocol IP` with number 0, the `ALL` service).
     pub all_protocols: bool,
     /// A name that could not be resolved, or a group nested too deep.
@@ -436,12 +455,47 @@ impl PortSet<'_> {
         }
         let mut out = Vec::new();
         if !self.udp.is_empty() {
-            out.push((Some(Protocol::Udp), Ports::from_ranges(self.udp.clone())));
+            out.push((
+                Some(Protocol::Udp),
+                Ports::from_ranges(destinations(&self.udp)),
+            ));
         }
         if !self.tcp.is_empty() {
-            out.push((Some(Protocol::Tcp), Ports::from_ranges(self.tcp.clone())));
+            out.push((
+                Some(Protocol::Tcp),
+                Ports::from_ranges(destinations(&self.tcp)),
+            ));
         }
         out
+    }
+
+    /// [`per_protocol`](Self::per_protocol) with the items' source ports: `(protocol, source
+    /// ports, destination ports)`, split where the source ports differ
+    /// ([`by_source_ports`](crate::formats::by_source_ports)).
+    pub fn per_protocol_and_source(&self) -> Vec<(Option<Protocol>, Ports, Ports)> {
+        if self.all_protocols {
+            return vec![(None, Ports::Any, Ports::Any)];
+        }
+        let mut out = Vec::new();
+        for (protocol, items) in [(Protocol::Udp, &self.udp), (Protocol::Tcp, &self.tcp)] {
+            let pairs: Vec<(Ports, Ports)> = items
+                .iter()
+                .map(|i| (Ports::from_ranges([i.dst]), i.src.clone()))
+                .collect();
+            for (source, destination) in crate::formats::by_source_ports(&pairs) {
+                out.push((Some(protocol), source, destination));
+            }
+        }
+        out
+    }
+
+    /// The one protocol the set is limited to (`None`: both, or every protocol).
+    pub fn only_protocol(&self) -> Option<Protocol> {
+        match (self.all_protocols, self.udp.is_empty(), self.tcp.is_empty()) {
+            (false, false, true) => Some(Protocol::Udp),
+            (false, true, false) => Some(Protocol::Tcp),
+            _ => None,
+        }
     }
 
     /// Every port of the set, any protocol (`None` when it has none).
@@ -449,7 +503,7 @@ impl PortSet<'_> {
         if self.all_protocols {
             return Some(Ports::Any);
         }
-        let ranges: Vec<PortRange> = self.tcp.iter().chain(&self.udp).copied().collect();
+        let ranges: Vec<PortRange> = self.tcp.iter().chain(&self.udp).map(|i| i.dst).collect();
         (!ranges.is_empty()).then(|| Ports::from_ranges(ranges))
     }
 
@@ -458,7 +512,7 @@ impl PortSet<'_> {
         if self.all_protocols {
             return Some(Ports::Any);
         }
-        (!self.udp.is_empty()).then(|| Ports::from_ranges(self.udp.clone()))
+        (!self.udp.is_empty()).then(|| Ports::from_ranges(destinations(&self.udp)))
     }
 
     pub fn ports_of(&self, protocol: Protocol) -> Option<Ports> {
@@ -469,15 +523,15 @@ impl PortSet<'_> {
             Protocol::Udp => &self.udp,
             Protocol::Tcp => &self.tcp,
         };
-        (!ranges.is_empty()).then(|| Ports::from_ranges(ranges.clone()))
+        (!ranges.is_empty()).then(|| Ports::from_ranges(destinations(ranges)))
     }
 }
 
 /// A custom service after its statements were applied in order.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Service {
-    pub tcp: Vec<PortRange>,
-    pub udp: Vec<PortRange>,
+    pub tcp: Vec<PortItem>,
+    pub udp: Vec<PortItem>,
     pub all_protocols: bool,
     pub restricted_destination: bool,
     /// `set session-ttl N` (0 = the default).
@@ -522,7 +576,7 @@ impl Service {
                         }
                         for item in values {
                             match portrange_item(item) {
-                                Some((range, _)) => target.push(range),
+                                Some(item) => target.push(item),
                                 None => service.bad_lines.push(stmt.line),
                             }
                         }
@@ -556,8 +610,8 @@ impl Service {
         if ip {
             match number {
                 None | Some(0) => service.all_protocols = true,
-                Some(6) => service.tcp = vec![PortRange::new(1, u16::MAX)],
-                Some(17) => service.udp = vec![PortRange::new(1, u16::MAX)],
+                Some(6) => service.tcp = vec![PortItem::to(PortRange::new(1, u16::MAX))],
+                Some(17) => service.udp = vec![PortItem::to(PortRange::new(1, u16::MAX))],
                 Some(_) => {}
             }
         } else if !protocol.eq_ignore_ascii_case("TCP/UDP/SCTP") {
@@ -641,8 +695,14 @@ fn predefined(name: &str) -> Option<Service> {
         .iter()
         .find(|(n, ..)| n.eq_ignore_ascii_case(name))?;
     Some(Service {
-        tcp: tcp.iter().map(|&(a, b)| PortRange::new(a, b)).collect(),
-        udp: udp.iter().map(|&(a, b)| PortRange::new(a, b)).collect(),
+        tcp: tcp
+            .iter()
+            .map(|&(a, b)| PortItem::to(PortRange::new(a, b)))
+            .collect(),
+        udp: udp
+            .iter()
+            .map(|&(a, b)| PortItem::to(PortRange::new(a, b)))
+            .collect(),
         all_protocols: *all,
         ..Service::default()
     })
@@ -1043,8 +1103,8 @@ impl<'t> Objects<'t> {
             set.unresolved = true;
             return;
         };
-        set.tcp.extend(&service.tcp);
-        set.udp.extend(&service.udp);
+        set.tcp.extend(service.tcp.iter().cloned());
+        set.udp.extend(service.udp.iter().cloned());
         set.all_protocols |= service.all_protocols;
         set.restricted_destination |= service.restricted_destination;
     }
@@ -1226,16 +1286,25 @@ mod tests {
     fn port_items_and_ranges() {
         assert_eq!(
             portrange_item("5060"),
-            Some((PortRange::single(5060), false))
+            Some(PortItem::to(PortRange::single(5060)))
         );
         assert_eq!(
             portrange_item("1-2:3-4"),
-            Some((PortRange::new(1, 2), true))
+            Some(PortItem {
+                dst: PortRange::new(1, 2),
+                src: Ports::from_ranges([PortRange::new(3, 4)]),
+            })
         );
-        assert_eq!(portrange_item("12:11"), Some((PortRange::single(12), true)));
+        assert_eq!(
+            portrange_item("12:11"),
+            Some(PortItem {
+                dst: PortRange::single(12),
+                src: Ports::single(11),
+            })
+        );
         assert_eq!(
             portrange_item("5060:1-65535"),
-            Some((PortRange::single(5060), false))
+            Some(PortItem::to(PortRange::single(5060)))
         );
         assert_eq!(portrange_item("70000"), None);
         assert_eq!(portrange_item("x"), None);
@@ -1280,7 +1349,7 @@ mod tests {
         assert!(a.tcp.is_empty() && a.udp.is_empty() && !a.all_protocols);
         assert!(Service::read(table.get("b").unwrap()).all_protocols);
         let c = Service::read(table.get("c").unwrap());
-        assert_eq!(c.udp, vec![PortRange::new(5060, 5061)]);
+        assert_eq!(c.udp, vec![PortItem::to(PortRange::new(5060, 5061))]);
         assert_eq!(c.bad_lines.len(), 1);
     }
 }

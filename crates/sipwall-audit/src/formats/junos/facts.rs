@@ -227,6 +227,8 @@ struct AppTerm {
     protocol: Option<String>,
     dst: Option<Ports>,
     dst_at: Option<At>,
+    /// `source-port`; `None`: any.
+    src: Option<Ports>,
     timeout: Option<(u32, At)>,
     alg: Option<String>,
     bad: bool,
@@ -239,6 +241,7 @@ impl AppTerm {
             protocol: self.protocol.clone().or_else(|| top.protocol.clone()),
             dst: self.dst.clone().or_else(|| top.dst.clone()),
             dst_at: self.dst_at.or(top.dst_at),
+            src: self.src.clone().or_else(|| top.src.clone()),
             timeout: self.timeout.or(top.timeout),
             alg: self.alg.clone().or_else(|| top.alg.clone()),
             bad: self.bad || top.bad,
@@ -266,8 +269,8 @@ impl App {
     }
 }
 
-/// A protocol (`None`: any) and destination ports an application matches.
-type AppPorts = (Option<Protocol>, Ports);
+/// A protocol (`None`: any), destination ports and source ports an application matches.
+type AppPorts = (Option<Protocol>, Ports, Ports);
 
 /// Name → what it resolved to (`None`: it does not resolve, or is being resolved).
 type Resolved<T> = HashMap<String, Option<Rc<Vec<T>>>>;
@@ -885,9 +888,16 @@ impl<'a> Reader<'a> {
                                 class = Unknown;
                             }
                         },
-                        // Source ports, ICMP types, RPC programs are not in the model: the rule
-                        // keeps its protocol and destination ports (a wider match).
-                        "source-port" | "icmp-type" | "icmp-code" | "icmp6-type" | "icmp6-code"
+                        "source-port" => match ports_of(&vals) {
+                            Some(p) => term.src = Some(p),
+                            None => {
+                                term.bad = true;
+                                class = Unknown;
+                            }
+                        },
+                        // ICMP types, RPC programs are not in the model: the rule keeps its
+                        // protocol and destination ports (a wider match).
+                        "icmp-type" | "icmp-code" | "icmp6-type" | "icmp6-code"
                         | "rpc-program-number" | "uuid" => {}
                         "inactivity-timeout" => {
                             let seconds = if first == "never" {
@@ -1403,17 +1413,17 @@ impl Reader<'_> {
         net(name).map(|n| vec![Address::Net(n)])
     }
 
-    /// The (protocol, destination ports) of `names`; terms matching no TCP/UDP are left out.
-    /// `Err` gives the statement of the first unresolved name.
+    /// The (protocol, destination ports, source ports) of `names`; terms matching no TCP/UDP
+    /// are left out. `Err` gives the statement of the first unresolved name.
     fn resolve_apps(
         &self,
         names: &[(String, usize)],
         memo: &mut Memo,
-    ) -> Result<Vec<(Option<Protocol>, Ports)>, usize> {
+    ) -> Result<Vec<AppPorts>, usize> {
         let mut out = Vec::new();
         for (name, idx) in names {
             if name == "any" {
-                return Ok(vec![(None, Ports::Any)]);
+                return Ok(vec![(None, Ports::Any, Ports::Any)]);
             }
             match self.app(name, 0, memo) {
                 Some(found) if out.len() + found.len() <= MAX_RESOLVED => {
@@ -1447,10 +1457,11 @@ impl Reader<'_> {
                     return None;
                 }
                 let ports = term.dst.clone().unwrap_or(Ports::Any);
+                let source_ports = term.src.clone().unwrap_or(Ports::Any);
                 match term.protocol.as_deref() {
-                    None => out.push((None, ports)),
+                    None => out.push((None, ports, source_ports)),
                     // Other protocols (ICMP, GRE, ESP, …) match no VoIP port.
-                    Some(p) => out.extend(protocol(p).map(|p| (Some(p), ports))),
+                    Some(p) => out.extend(protocol(p).map(|p| (Some(p), ports, source_ports))),
                 }
             }
             return Some(out);
@@ -1469,7 +1480,13 @@ impl Reader<'_> {
         tables::predefined(name).map(|terms| {
             terms
                 .iter()
-                .map(|&(p, a, b)| (Some(p), Ports::from_ranges([PortRange::new(a, b)])))
+                .map(|&(p, a, b)| {
+                    (
+                        Some(p),
+                        Ports::from_ranges([PortRange::new(a, b)]),
+                        Ports::Any,
+                    )
+                })
                 .collect()
         })
     }
@@ -1697,21 +1714,47 @@ impl Reader<'_> {
                     None => conditional = true,
                 }
             }
-            let terms = apps.unwrap_or_else(|_| vec![(None, Ports::Any)]);
+            let terms = apps.unwrap_or_else(|_| vec![(None, Ports::Any, Ports::Any)]);
             if pol.offload && action == Action::Accept {
-                let ports = Ports::from_ranges(terms.iter().flat_map(|(_, p)| p.ranges()));
+                let ports = Ports::from_ranges(terms.iter().flat_map(|(_, p, _)| p.ranges()));
+                let protocol = match terms.first() {
+                    Some((Some(first), ..)) if terms.iter().all(|t| t.0 == Some(*first)) => {
+                        Some(*first)
+                    }
+                    _ => None,
+                };
                 device.offload.push(Offload {
                     mechanism: "services-offload".into(),
+                    protocol,
                     ports,
                     evidence: Evidence::explicit(pol.spans.iter().copied()),
                 });
             }
+            // Terms of one protocol joined, split where their source ports differ.
+            let mut protocols: Vec<Option<Protocol>> = Vec::new();
+            for (proto, ..) in &terms {
+                if !protocols.contains(proto) {
+                    protocols.push(*proto);
+                }
+            }
+            let mut joined: Vec<(Option<Protocol>, Ports, Ports)> = Vec::new();
+            for proto in protocols {
+                let items: Vec<(Ports, Ports)> = terms
+                    .iter()
+                    .filter(|t| t.0 == proto)
+                    .map(|(_, ports, source_ports)| (ports.clone(), source_ports.clone()))
+                    .collect();
+                for (source_ports, ports) in crate::formats::by_source_ports(&items) {
+                    joined.push((proto, ports, source_ports));
+                }
+            }
             for (path, _, _) in paths {
-                for (proto, ports) in &terms {
+                for (proto, ports, source_ports) in &joined {
                     let rule = FilterRule {
                         path,
                         protocol: *proto,
                         source: sources.clone(),
+                        source_ports: source_ports.clone(),
                         destination: dests.clone(),
                         destination_ports: ports.clone(),
                         action,
@@ -2095,6 +2138,7 @@ fn accept(protocol: Option<Protocol>, ports: Ports, spans: Vec<Span>) -> FilterR
         path: Path::ToDevice,
         protocol,
         source: Vec::new(),
+        source_ports: Ports::Any,
         destination: Vec::new(),
         destination_ports: ports,
         action: Action::Accept,

@@ -797,6 +797,7 @@ fn filters(
             r.path == path
                 && !r.conditional
                 && r.protocol.is_none()
+                && r.source_ports.is_any()
                 && r.destination_ports.is_any()
                 && r.source.is_empty()
                 && r.destination.is_empty()
@@ -830,14 +831,11 @@ fn push_rule(device: &mut Device, hook: Hook, eff: &Effective, action: Action, c
             path,
             protocol,
             source: eff.m.src.to_vec(),
+            source_ports: eff.m.src_ports.clone(),
             destination: eff.m.dst.to_vec(),
             destination_ports: eff.m.ports(),
             action,
-            // A drop limited to some source ports leaves the others through.
-            conditional: eff.m.conditional
-                || partial
-                || conditional
-                || (action == Action::Drop && !eff.m.src_ports.is_any()),
+            conditional: eff.m.conditional || partial || conditional,
             evidence: Evidence::explicit(eff.m.spans.iter().copied()),
         });
     }
@@ -902,14 +900,16 @@ fn offload(device: &mut Device, forward: &[Effective]) {
                 if hw {
                     mechanism.push_str(" hw-offload=yes");
                 }
-                match m.protocol() {
-                    Some(Some(p)) => mechanism.push_str(&format!(" ({p} only)")),
-                    Some(None) => {}
-                    None => continue,
+                let Some(protocol) = m.protocol() else {
+                    continue;
+                };
+                if let Some(p) = protocol {
+                    mechanism.push_str(&format!(" ({p} only)"));
                 }
                 let spans = m.spans.iter().copied();
                 device.offload.push(Offload {
                     mechanism,
+                    protocol,
                     ports,
                     evidence: if m.conditional {
                         Evidence::unknown(spans)

@@ -139,6 +139,8 @@ struct Cond {
     protos: Protos,
     dports: Ports,
     ports_matched: bool,
+    /// Source ports (`udp sport …`, `th sport …`); `Any` when the rule names none.
+    sports: Ports,
     saddr: Option<Vec<Address>>,
     daddr: Option<Vec<Address>>,
     /// `Some(true)`: IPv6 packets only.
@@ -162,6 +164,7 @@ impl Cond {
             protos: Protos::ALL,
             dports: Ports::Any,
             ports_matched: false,
+            sports: Ports::Any,
             saddr: None,
             daddr: None,
             v6: None,
@@ -225,8 +228,17 @@ impl Cond {
             } => {
                 self.protos = self.protos.and(Protos::of_l4(*l4));
                 if !*dst {
-                    // Source ports: the facts have no field for them; the rule still matches
-                    // the flows it is written for.
+                    match port_set(value, *cmp, table) {
+                        None => self.conditional = true,
+                        Some(None) => self.dead = true,
+                        Some(Some(ports)) => match self.sports.intersect(&ports) {
+                            Some(both) => self.sports = both,
+                            None => self.dead = true,
+                        },
+                    }
+                    if self.protos.none() {
+                        self.dead = true;
+                    }
                     return;
                 }
                 match port_set(value, *cmp, table) {
@@ -1191,13 +1203,19 @@ fn filters(runs: &[Run], flats: &[Flat], zones: &Zones, device: &mut Device) {
                     if !applies {
                         continue;
                     }
-                    for protocol in cond.protos.expand(cond.ports_matched) {
+                    let ports_matched = cond.ports_matched || !cond.sports.is_any();
+                    for protocol in cond.protos.expand(ports_matched) {
                         push_merged(
                             &mut device.filters,
                             FilterRule {
                                 path,
                                 protocol,
                                 source: cond.saddr.clone().unwrap_or_default(),
+                                source_ports: if protocol.is_some() {
+                                    cond.sports.clone()
+                                } else {
+                                    Ports::Any
+                                },
                                 destination: cond.daddr.clone().unwrap_or_default(),
                                 destination_ports: if protocol.is_some() {
                                     cond.ports()
@@ -1226,6 +1244,7 @@ fn filters(runs: &[Run], flats: &[Flat], zones: &Zones, device: &mut Device) {
 fn push_merged(filters: &mut Vec<FilterRule>, rule: FilterRule) {
     if let Some(last) = filters.iter_mut().rev().find(|f| f.path == rule.path) {
         let alike = last.protocol == rule.protocol
+            && last.source_ports == rule.source_ports
             && last.destination_ports == rule.destination_ports
             && last.action == rule.action
             && last.conditional == rule.conditional;
@@ -1582,6 +1601,11 @@ fn offload_and_limits(
                                 ""
                             }
                         ),
+                        protocol: match (cond.protos.tcp, cond.protos.udp) {
+                            (true, false) => Some(Protocol::Tcp),
+                            (false, true) => Some(Protocol::Udp),
+                            _ => None,
+                        },
                         ports: cond.ports(),
                         evidence: Evidence::explicit(spans),
                     });
@@ -1814,5 +1838,47 @@ mod tests {
         );
         assert_eq!(d.filters[0].protocol, Some(Protocol::Udp));
         assert_eq!(d.filters[2].protocol, Some(Protocol::Tcp));
+    }
+
+    #[test]
+    fn source_ports_and_the_offload_protocol() {
+        let d = device(&format!(
+            "table inet t {{\n\
+               flowtable ft {{ hook ingress priority filter; devices = {{ wan0, lan0 }}; }}\n\
+               chain forward {{ type filter hook forward priority 0; policy drop;\n\
+                 meta l4proto tcp flow add @ft\n\
+                 iifname \"lan0\" oifname \"wan0\" udp sport 55000-56000 udp dport 5060 accept\n\
+                 iifname \"lan0\" oifname \"wan0\" th sport != 1-1023 accept\n\
+                 iifname \"lan0\" oifname \"wan0\" udp sport 53 udp sport 54 accept\n\
+               }}\n\
+             }}\n{NAT}"
+        ));
+        let outbound: Vec<(Option<Protocol>, String, String)> = d
+            .filters
+            .iter()
+            .filter(|f| f.path == Path::Outbound)
+            .map(|f| {
+                (
+                    f.protocol,
+                    f.source_ports.to_string(),
+                    f.destination_ports.to_string(),
+                )
+            })
+            .collect();
+        let fact = |p, s: &str, d: &str| (p, s.to_string(), d.to_string());
+        // `th sport` names TCP and UDP; two source port matches that share no port match
+        // nothing.
+        assert_eq!(
+            outbound,
+            vec![
+                fact(Some(Protocol::Udp), "55000-56000", "5060"),
+                fact(Some(Protocol::Udp), "1024-65535", "any"),
+                fact(Some(Protocol::Tcp), "1024-65535", "any"),
+            ]
+        );
+        let [offload] = d.offload.as_slice() else {
+            panic!("{:#?}", d.offload)
+        };
+        assert_eq!(offload.protocol, Some(Protocol::Tcp));
     }
 }

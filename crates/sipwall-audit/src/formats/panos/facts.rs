@@ -242,7 +242,8 @@ struct Resolver<'c, 'a> {
     override_apps: HashSet<&'c str>,
 }
 
-type PortSets = Vec<(Option<Protocol>, Ports)>;
+/// `(protocol, destination ports, source ports)`; `None`: every protocol.
+type PortSets = Vec<(Option<Protocol>, Ports, Ports)>;
 
 fn range_nets(a: IpAddr, b: IpAddr) -> Option<Vec<IpNet>> {
     match (a, b) {
@@ -354,7 +355,7 @@ impl<'c, 'a> Resolver<'c, 'a> {
             return false;
         }
         if name == "any" {
-            out.push((None, Ports::Any));
+            out.push((None, Ports::Any, Ports::Any));
             return true;
         }
         if let Some(def) = self.lookup(|o| o.services.get(name)) {
@@ -370,7 +371,8 @@ impl<'c, 'a> Resolver<'c, 'a> {
             };
             return match &def.ports {
                 Some(ports) => {
-                    out.push((Some(protocol), ports.clone()));
+                    let source_ports = def.source_ports.clone().unwrap_or(Ports::Any);
+                    out.push((Some(protocol), ports.clone(), source_ports));
                     true
                 }
                 None => false,
@@ -385,7 +387,7 @@ impl<'c, 'a> Resolver<'c, 'a> {
         }
         if let Some((_, protocol, ranges)) = PREDEFINED_SERVICES.iter().find(|(n, ..)| *n == name) {
             let ports = Ports::from_ranges(ranges.iter().map(|&(a, b)| PortRange::new(a, b)));
-            out.push((Some(*protocol), ports));
+            out.push((Some(*protocol), ports, Ports::Any));
             return true;
         }
         false
@@ -398,7 +400,7 @@ impl<'c, 'a> Resolver<'c, 'a> {
             if rule.application.as_deref() == Some(app)
                 && let (Some(protocol), Some(ports)) = (rule.protocol, &rule.ports)
             {
-                out.push((Some(protocol), ports.clone()));
+                out.push((Some(protocol), ports.clone(), Ports::Any));
                 found = true;
             }
         }
@@ -409,17 +411,19 @@ impl<'c, 'a> Resolver<'c, 'a> {
             out.extend(
                 def.default_ports
                     .iter()
-                    .map(|(protocol, ports)| (Some(*protocol), ports.clone())),
+                    .map(|(protocol, ports)| (Some(*protocol), ports.clone(), Ports::Any)),
             );
             return !def.default_ports.is_empty();
         }
         match APP_DEFAULT_PORTS.iter().find(|(name, _)| *name == app) {
             Some((_, ports)) => {
-                out.extend(
-                    ports
-                        .iter()
-                        .map(|&(p, a, b)| (Some(p), Ports::from_ranges([PortRange::new(a, b)]))),
-                );
+                out.extend(ports.iter().map(|&(p, a, b)| {
+                    (
+                        Some(p),
+                        Ports::from_ranges([PortRange::new(a, b)]),
+                        Ports::Any,
+                    )
+                }));
                 true
             }
             None => false,
@@ -427,20 +431,29 @@ impl<'c, 'a> Resolver<'c, 'a> {
     }
 }
 
-/// Port sets merged per protocol; an entry for every protocol (`None`) absorbs the rest.
-fn merge(sets: PortSets) -> PortSets {
-    if sets.iter().any(|(p, _)| p.is_none()) {
-        return vec![(None, Ports::Any)];
+/// Port sets merged per protocol, split where source ports differ
+/// ([`by_source_ports`](crate::formats::by_source_ports); `sources: false`: the source ports
+/// dropped); an entry for every protocol (`None`) absorbs the rest.
+fn merge(sets: PortSets, sources: bool) -> PortSets {
+    if sets.iter().any(|(p, ..)| p.is_none()) {
+        return vec![(None, Ports::Any, Ports::Any)];
     }
     let mut out = Vec::new();
     for protocol in [Protocol::Udp, Protocol::Tcp] {
-        let ranges: Vec<PortRange> = sets
+        let items: Vec<(Ports, Ports)> = sets
             .iter()
-            .filter(|(p, _)| *p == Some(protocol))
-            .flat_map(|(_, ports)| ports.ranges())
+            .filter(|(p, ..)| *p == Some(protocol))
+            .map(|(_, ports, source_ports)| {
+                let source_ports = if sources {
+                    source_ports.clone()
+                } else {
+                    Ports::Any
+                };
+                (ports.clone(), source_ports)
+            })
             .collect();
-        if !ranges.is_empty() {
-            out.push((Some(protocol), Ports::from_ranges(ranges)));
+        for (source_ports, ports) in crate::formats::by_source_ports(&items) {
+            out.push((Some(protocol), ports, source_ports));
         }
     }
     out
@@ -491,11 +504,12 @@ fn security(vsys: &Vsys<'_>, resolver: &Resolver, zones: &Zones, device: &mut De
             (source, destination)
         };
         for path in paths {
-            for (protocol, ports) in &ports {
+            for (protocol, ports, source_ports) in &ports {
                 device.filters.push(FilterRule {
                     path,
                     protocol: *protocol,
                     source: source.clone(),
+                    source_ports: source_ports.clone(),
                     destination: destination.clone(),
                     destination_ports: ports.clone(),
                     action,
@@ -527,7 +541,7 @@ fn rule_ports(rule: &SecurityRule, resolver: &Resolver, vsys: &Vsys<'_>) -> (Por
         if service == "application-default" {
             if any_app {
                 // Each application on its own default ports: not a port list.
-                sets.push((None, Ports::Any));
+                sets.push((None, Ports::Any, Ports::Any));
                 conditional = true;
                 continue;
             }
@@ -536,15 +550,15 @@ fn rule_ports(rule: &SecurityRule, resolver: &Resolver, vsys: &Vsys<'_>) -> (Por
                 known |= resolver.app_ports(app, vsys, &mut sets);
             }
             if !known {
-                sets.push((None, Ports::Any));
+                sets.push((None, Ports::Any, Ports::Any));
                 conditional = true;
             }
         } else if !resolver.service(service, 0, &mut sets) {
-            sets.push((None, Ports::Any));
+            sets.push((None, Ports::Any, Ports::Any));
             conditional = true;
         }
     }
-    (merge(sets), conditional)
+    (merge(sets, true), conditional)
 }
 
 /// What traffic no rule matches meets: the interzone default (deny unless overridden) for
@@ -599,15 +613,15 @@ fn nat(vsys: &Vsys<'_>, resolver: &Resolver, zones: &Zones, device: &mut Device)
         let mut sets = PortSets::new();
         let service_ok = match rule.service.as_deref() {
             None | Some("any") => {
-                sets.push((None, Ports::Any));
+                sets.push((None, Ports::Any, Ports::Any));
                 true
             }
             Some(name) => resolver.service(name, 0, &mut sets),
         };
         let sets = if service_ok {
-            merge(sets)
+            merge(sets, false)
         } else {
-            vec![(None, Ports::Any)]
+            vec![(None, Ports::Any, Ports::Any)]
         };
         let evidence = Evidence::explicit(rule.spans.iter().copied());
         if let Some(kind) = rule.source_translation {
@@ -617,7 +631,7 @@ fn nat(vsys: &Vsys<'_>, resolver: &Resolver, zones: &Zones, device: &mut Device)
                 // unchanged, dynamic IP translates the address only (no port), DIPP translates
                 // to the same public address "with different port numbers".
                 let port_preservation = Some(kind != SourceTranslation::Dipp);
-                for (protocol, ports) in &sets {
+                for (protocol, ports, _) in &sets {
                     device.source_nat.push(SourceNat {
                         port_preservation,
                         ports: ports.clone(),
@@ -636,7 +650,7 @@ fn nat(vsys: &Vsys<'_>, resolver: &Resolver, zones: &Zones, device: &mut Device)
                     }
                     _ => None,
                 };
-                for (protocol, ports) in &sets {
+                for (protocol, ports, _) in &sets {
                     device.forwards.push(Forward {
                         protocol: *protocol,
                         outside_ports: ports.clone(),
@@ -659,7 +673,7 @@ fn nat(vsys: &Vsys<'_>, resolver: &Resolver, zones: &Zones, device: &mut Device)
             } else {
                 Evidence::unknown(rule.spans.iter().copied())
             };
-            for (protocol, ports) in &sets {
+            for (protocol, ports, _) in &sets {
                 device.forwards.push(Forward {
                     protocol: *protocol,
                     outside_ports: ports.clone(),
@@ -852,6 +866,7 @@ fn to_device(
                 path: Path::ToDevice,
                 protocol: Some(*protocol),
                 source: source.clone(),
+                source_ports: Ports::Any,
                 destination: Vec::new(),
                 destination_ports: Ports::from_ranges([PortRange::new(*first, *last)]),
                 action: Action::Accept,

@@ -328,6 +328,7 @@ fn read_rule<'a>(ctx: &Ctx<'a>, groups: &Groups<'a>, node: NodeId, family: Famil
 struct Scope {
     protocols: Vec<Option<Protocol>>,
     ports: Ports,
+    source_ports: Ports,
     source: Vec<Address>,
     destination: Vec<Address>,
     conditional: bool,
@@ -338,6 +339,7 @@ impl Scope {
         Scope {
             protocols: vec![None],
             ports: Ports::Any,
+            source_ports: Ports::Any,
             source: Vec::new(),
             destination: Vec::new(),
             conditional: false,
@@ -355,9 +357,15 @@ impl Scope {
             Some(PortMatch::Ports(p)) => self.ports.intersect(p)?,
             Some(PortMatch::Nothing) => return None,
         };
+        let source_ports = match &rule.source.ports {
+            None => self.source_ports.clone(),
+            Some(PortMatch::Ports(p)) => self.source_ports.intersect(p)?,
+            Some(PortMatch::Nothing) => return None,
+        };
         Some(Scope {
             protocols,
             ports,
+            source_ports,
             source: rule
                 .source
                 .effective()
@@ -434,6 +442,7 @@ impl Walker<'_, '_> {
                 path: self.path,
                 protocol: *protocol,
                 source: inner.source.clone(),
+                source_ports: inner.source_ports.clone(),
                 destination: inner.destination.clone(),
                 destination_ports: inner.ports.clone(),
                 action,
@@ -457,6 +466,7 @@ impl Walker<'_, '_> {
                 path: self.path,
                 protocol: *protocol,
                 source: scope.source.clone(),
+                source_ports: scope.source_ports.clone(),
                 destination: scope.destination.clone(),
                 destination_ports: scope.ports.clone(),
                 action: terminal.action,
@@ -488,6 +498,10 @@ impl Walker<'_, '_> {
                             rule.node,
                             Offload {
                                 mechanism: "firewall flowtable (action offload)".into(),
+                                protocol: match inner.protocols.as_slice() {
+                                    [one] => *one,
+                                    _ => None,
+                                },
                                 ports: inner.ports,
                                 evidence: self.ctx.evidence(rule.node),
                             },

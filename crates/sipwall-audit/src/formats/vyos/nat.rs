@@ -456,6 +456,7 @@ impl Nat<'_> {
                         path: Path::Inbound,
                         protocol: *protocol,
                         source: Vec::new(),
+                        source_ports: Ports::Any,
                         destination: rule
                             .to
                             .map(|ip| vec![Address::Net(IpNet::from(ip))])

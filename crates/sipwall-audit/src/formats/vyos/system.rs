@@ -439,6 +439,7 @@ pub(super) fn offload(ctx: &Ctx<'_>, device: &mut Device) {
                 if let Some(("enable", leaf)) = tree.value(node, "hwnat") {
                     device.offload.push(Offload {
                         mechanism: "system offload hwnat".into(),
+                        protocol: None,
                         ports: Ports::Any,
                         evidence: ctx.evidence(leaf),
                     });
@@ -449,6 +450,7 @@ pub(super) fn offload(ctx: &Ctx<'_>, device: &mut Device) {
                 if let Some(("enable", leaf)) = tree.value(child, "forwarding") {
                     device.offload.push(Offload {
                         mechanism: format!("system offload {family} forwarding"),
+                        protocol: None,
                         ports: Ports::Any,
                         evidence: ctx.evidence(leaf),
                     });
