@@ -13,10 +13,10 @@ fn sipwall() -> Command {
     Command::cargo_bin("sipwall").expect("binary built")
 }
 
-/// `sipwall rules --vendor nftables --profile cloudli` (interfaces wan0/lan0).
+/// `sipwall rules --vendor nftables --profile fonality-pbxtra` (interfaces wan0/lan0).
 fn rendering() -> String {
     let output = sipwall()
-        .args(["rules", "--vendor", "nftables", "--profile", "cloudli"])
+        .args(["rules", "--vendor", "nftables", "--profile", "fonality-pbxtra"])
         .output()
         .unwrap();
     assert!(output.status.success());
@@ -41,7 +41,7 @@ fn a_rendering_audits_clean_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(&dir, "rules.nft", &rendering());
     sipwall()
-        .args(["audit", "--profile", "cloudli"])
+        .args(["audit", "--profile", "fonality-pbxtra"])
         .arg(&file)
         .assert()
         .code(0)
@@ -54,7 +54,7 @@ fn findings_exit_1_with_evidence_and_fix_unless_below_fail_on() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(&dir, "rules.nft", &with_alg(&rendering()));
     sipwall()
-        .args(["audit", "--profile", "cloudli"])
+        .args(["audit", "--profile", "fonality-pbxtra"])
         .arg(&file)
         .assert()
         .code(1)
@@ -65,7 +65,7 @@ fn findings_exit_1_with_evidence_and_fix_unless_below_fail_on() {
             "fix (sipwall rules --vendor nftables",
         ));
     sipwall()
-        .args(["audit", "--profile", "cloudli", "--fail-on", "critical"])
+        .args(["audit", "--profile", "fonality-pbxtra", "--fail-on", "critical"])
         .arg(&file)
         .assert()
         .code(0);
@@ -76,7 +76,7 @@ fn json_report_has_schema_findings_and_coverage() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(&dir, "rules.nft", &with_alg(&rendering()));
     let output = sipwall()
-        .args(["audit", "--profile", "cloudli", "--json"])
+        .args(["audit", "--profile", "fonality-pbxtra", "--json"])
         .arg(&file)
         .output()
         .unwrap();
@@ -106,7 +106,7 @@ fn sarif_is_valid_by_the_schema_and_by_microsofts_validator() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(&dir, "rules.nft", &with_alg(&rendering()));
     let output = sipwall()
-        .args(["audit", "--profile", "cloudli", "--sarif"])
+        .args(["audit", "--profile", "fonality-pbxtra", "--sarif"])
         .arg(&file)
         .output()
         .unwrap();
@@ -211,7 +211,7 @@ fn too_much_unknown_withholds_the_verdict_and_strict_fails() {
     }
     let file = write(&dir, "rules.nft", &text);
     sipwall()
-        .args(["audit", "--profile", "cloudli", "--format", "nftables"])
+        .args(["audit", "--profile", "fonality-pbxtra", "--format", "nftables"])
         .arg(&file)
         .assert()
         .code(0)
@@ -221,7 +221,7 @@ fn too_much_unknown_withholds_the_verdict_and_strict_fails() {
         .args([
             "audit",
             "--profile",
-            "cloudli",
+            "fonality-pbxtra",
             "--format",
             "nftables",
             "--strict",

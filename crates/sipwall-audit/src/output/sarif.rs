@@ -9,6 +9,7 @@ use crate::finding::{Finding, Report, Severity};
 use crate::source::Source;
 
 pub fn render(report: &Report, source: &Source) -> Value {
+    let uri = file_uri(&report.file);
     let mut rules: Vec<&Finding> = Vec::new();
     for finding in &report.findings {
         if !rules.iter().any(|r| r.id == finding.id) {
@@ -34,13 +35,13 @@ pub fn render(report: &Report, source: &Source) -> Value {
         .map(|f| {
             let rule_index = rules.iter().position(|r| r.id == f.id).unwrap_or(0);
             let locations: Vec<Value> = if f.evidence.is_empty() {
-                vec![json!({"physicalLocation": {"artifactLocation": {"uri": report.file}}})]
+                vec![json!({"physicalLocation": {"artifactLocation": {"uri": uri}}})]
             } else {
                 f.evidence
                     .iter()
                     .map(|span| {
                         json!({"physicalLocation": {
-                            "artifactLocation": {"uri": report.file},
+                            "artifactLocation": {"uri": uri},
                             "region": {
                                 "startLine": span.line,
                                 "startColumn": span.start + 1,
@@ -86,7 +87,7 @@ pub fn render(report: &Report, source: &Source) -> Value {
                 "informationUri": "https://example.invalid/sipwall",
                 "rules": rule_objects,
             }},
-            "artifacts": [{"location": {"uri": report.file}}],
+            "artifacts": [{"location": {"uri": uri}}],
             "results": results,
             "properties": {
                 "profile": report.profile,
@@ -96,6 +97,24 @@ pub fn render(report: &Report, source: &Source) -> Value {
             },
         }],
     })
+}
+
+/// The file name as a URI reference (SARIF §3.10): an absolute path becomes a `file://` URI,
+/// a relative one stays relative; bytes outside the unreserved set and `/` are
+/// percent-encoded (real export names contain `#`, `,`, `=` and spaces).
+fn file_uri(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 8);
+    if path.starts_with('/') {
+        out.push_str("file://");
+    }
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 fn level(severity: Severity) -> &'static str {
@@ -111,5 +130,17 @@ fn certainty(certainty: &Certainty) -> &'static str {
         Certainty::Explicit => "explicit",
         Certainty::DefaultInferred { .. } => "default-inferred",
         Certainty::Unknown => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_uri;
+
+    #[test]
+    fn file_names_become_uri_references() {
+        assert_eq!(file_uri("/tmp/fw.conf"), "file:///tmp/fw.conf");
+        assert_eq!(file_uri("asa#5512_9.12 x.txt"), "asa%235512_9.12%20x.txt");
+        assert_eq!(file_uri("<stdin>"), "%3Cstdin%3E");
     }
 }
