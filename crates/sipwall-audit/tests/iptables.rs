@@ -9,7 +9,7 @@ use std::process::Command;
 
 use proptest::prelude::*;
 use sipwall_audit::device::{Certainty, Device, Path};
-use sipwall_audit::formats::iptables::{LINUX_HELPER_DEFAULT, LINUX_UDP_TIMEOUT_DEFAULT};
+use sipwall_audit::formats::linux::{HELPER_DEFAULT, UDP_TIMEOUT_DEFAULT};
 use sipwall_audit::{Format, Hints, Parsed, Source};
 use sipwall_firewall::model::{Action, Address, PortRange, Ports, Protocol, TimeoutScope};
 use sipwall_firewall::{Options, Vendor};
@@ -143,7 +143,7 @@ fn modern_kernel_without_helper_rule_has_the_alg_off_by_default() {
     assert_eq!(
         d.sip_alg[0].evidence.certainty,
         Certainty::DefaultInferred {
-            default: LINUX_HELPER_DEFAULT
+            default: HELPER_DEFAULT
         }
     );
     // No sysctl lines: the kernel's 30/120.
@@ -155,7 +155,7 @@ fn modern_kernel_without_helper_rule_has_the_alg_off_by_default() {
     assert_eq!(
         t.evidence.certainty,
         Certainty::DefaultInferred {
-            default: LINUX_UDP_TIMEOUT_DEFAULT
+            default: UDP_TIMEOUT_DEFAULT
         }
     );
     // `--random-fully` (read through `[p:b]` counters and an escaped quote in the comment).

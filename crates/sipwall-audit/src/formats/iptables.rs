@@ -30,6 +30,7 @@ use ipnet::IpNet;
 use sipwall_firewall::Vendor;
 use sipwall_firewall::model::{Action, Address, PortRange, Ports, Protocol, TimeoutScope};
 
+use super::linux::{self, Sysctls};
 use super::{Hints, ParseError, Parsed};
 use crate::coverage::{Coverage, LineClass};
 use crate::device::{
@@ -43,34 +44,12 @@ pub const EXPORT: &str = "run `iptables-save; ip6tables-save` as root (both outp
      and append `sysctl -a 2>/dev/null | grep -E 'nf_conntrack_(udp_timeout|helper)'` for the \
      conntrack settings";
 
-/// Since Linux 4.7 conntrack helpers (the kernel SIP ALG) are attached only by explicit rules.
-pub const LINUX_HELPER_DEFAULT: VendorDefault = VendorDefault {
-    statement: "no SIP conntrack helper is attached unless a rule attaches one (`-j CT --helper \
-                sip`): automatic helper assignment (net.netfilter.nf_conntrack_helper) is off",
-    versions: "Linux 4.7 and later (the sysctl itself was removed in Linux 6.0)",
-    source: "research note §3.10: kernel commit 3bb398d925ec (default flipped to off, Linux 4.7) \
-             and Documentation/networking/nf_conntrack-sysctl (\"Since kernel 4.7 this defaults \
-             to off\", torvalds/linux 486dcf4)",
-};
-
-/// The kernel's UDP conntrack timeouts.
-pub const LINUX_UDP_TIMEOUT_DEFAULT: VendorDefault = VendorDefault {
-    statement: "UDP conntrack timeouts 30 s unreplied (nf_conntrack_udp_timeout) and 120 s \
-                stream (nf_conntrack_udp_timeout_stream)",
-    versions: "Linux 5.0 and later (the stream timeout was 180 s before 5.0)",
-    source: "research note §3.10: kernel commit 294304e4c522 (\"set stream timeout to 2 \
-             minutes\", Linux 5.0); Documentation/networking/nf_conntrack-sysctl",
-};
-
 /// A built-in chain without a policy line.
 pub const CHAIN_POLICY_DEFAULT: VendorDefault = VendorDefault {
     statement: "a built-in chain accepts what no rule decides until a policy is set (`-P`)",
     versions: "all",
     source: "iptables(8), TARGETS and -P/--policy: built-in chains start with the policy ACCEPT",
 };
-
-/// Kernel UDP defaults (unreplied, stream), seconds.
-pub const LINUX_UDP_TIMEOUTS: (u32, u32) = (30, 120);
 
 /// How deep jumps into user chains are followed.
 const MAX_DEPTH: usize = 16;
@@ -1013,112 +992,6 @@ impl Table {
     }
 }
 
-/// A conntrack sysctl the export states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SysctlKey {
-    UdpUnreplied,
-    UdpStream,
-    Helper,
-    /// A sysctl of no bearing on VoIP.
-    Other,
-}
-
-/// `[sysctl -w ]net.netfilter.nf_conntrack_udp_timeout = 30`, `KEY=VALUE`, or
-/// `/proc/sys/net/netfilter/…:VALUE` → (key, value); `None` when the line is no sysctl.
-/// The value is `None` when it is not a number of seconds / a flag.
-pub(crate) fn sysctl_line(line: &str) -> Option<(SysctlKey, Option<u32>)> {
-    let mut t = line.trim();
-    if let Some(rest) = t.strip_prefix("sysctl ") {
-        t = rest.trim_start();
-        if let Some(rest) = t.strip_prefix("-w ") {
-            t = rest.trim_start();
-        }
-    }
-    let (key, value) = if let Some(path) = t.strip_prefix("/proc/sys/") {
-        let (k, v) = path
-            .split_once([':', '='])
-            .or_else(|| path.split_once(' '))?;
-        (k.trim().replace('/', "."), v.trim())
-    } else {
-        let (k, v) = t.split_once('=')?;
-        (k.trim().to_string(), v.trim())
-    };
-    const ROOTS: &[&str] = &[
-        "net.", "kernel.", "vm.", "fs.", "dev.", "user.", "abi.", "debug.", "crypto.", "sunrpc.",
-    ];
-    let key_ok = ROOTS.iter().any(|r| key.starts_with(r))
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'*'));
-    if !key_ok {
-        return None;
-    }
-    let kind = match key.as_str() {
-        "net.netfilter.nf_conntrack_udp_timeout"
-        | "net.ipv4.netfilter.ip_conntrack_udp_timeout" => SysctlKey::UdpUnreplied,
-        "net.netfilter.nf_conntrack_udp_timeout_stream"
-        | "net.ipv4.netfilter.ip_conntrack_udp_timeout_stream" => SysctlKey::UdpStream,
-        "net.netfilter.nf_conntrack_helper" => SysctlKey::Helper,
-        _ => SysctlKey::Other,
-    };
-    let value = value.trim_matches(['"', '\'']).trim();
-    Some((kind, value.parse::<u32>().ok()))
-}
-
-/// Sysctl values read from the export, with their lines.
-#[derive(Debug, Default)]
-pub(crate) struct Sysctls {
-    pub unreplied: Option<(u32, u32)>,
-    pub stream: Option<(u32, u32)>,
-    pub helper: Option<(u32, u32)>,
-}
-
-impl Sysctls {
-    /// Records line `number` when it is a sysctl; the line's class, `None` when no sysctl.
-    pub(crate) fn line(&mut self, number: u32, line: &str) -> Option<LineClass> {
-        let (key, value) = sysctl_line(line)?;
-        let slot = match key {
-            SysctlKey::UdpUnreplied => &mut self.unreplied,
-            SysctlKey::UdpStream => &mut self.stream,
-            SysctlKey::Helper => &mut self.helper,
-            SysctlKey::Other => return Some(LineClass::Ignored),
-        };
-        match value {
-            Some(v) => {
-                *slot = Some((v, number));
-                Some(LineClass::Understood)
-            }
-            None => Some(LineClass::Unknown),
-        }
-    }
-
-    /// The global UDP timeout: the stated values, the `default` for what is not stated.
-    pub(crate) fn udp_timeout(
-        &self,
-        source: &Source,
-        defaults: (u32, u32),
-        default: VendorDefault,
-    ) -> UdpTimeout {
-        let spans: Vec<Span> = [self.unreplied, self.stream]
-            .iter()
-            .flatten()
-            .map(|(_, line)| source.line_span(*line))
-            .collect();
-        UdpTimeout {
-            scope: TimeoutScope::Global,
-            unreplied_seconds: Some(self.unreplied.map(|(v, _)| v).unwrap_or(defaults.0)),
-            replied_seconds: Some(self.stream.map(|(v, _)| v).unwrap_or(defaults.1)),
-            // One stated value makes the fact explicit: the unstated one is the default of the
-            // same kernel, and the stated one is what an admin changed.
-            evidence: if spans.is_empty() {
-                Evidence::default(default)
-            } else {
-                Evidence::explicit(spans)
-            },
-        }
-    }
-}
-
 /// Collects tables, chains and rules line by line.
 struct Reader<'s> {
     source: &'s Source,
@@ -1687,10 +1560,11 @@ impl<'a> Evaluator<'a> {
         filters.extend(merge_runs(outbound));
         self.device.filters = filters;
         self.alg_defaults();
-        let timeout =
-            reader
-                .sysctls
-                .udp_timeout(self.source, LINUX_UDP_TIMEOUTS, LINUX_UDP_TIMEOUT_DEFAULT);
+        let timeout = reader.sysctls.udp_timeout(
+            self.source,
+            linux::UDP_TIMEOUTS,
+            linux::UDP_TIMEOUT_DEFAULT,
+        );
         // Per-rule timeout policies (CT --timeout) are more specific: keep them after.
         self.device.udp_timeouts.insert(0, timeout);
         self.device
@@ -2040,7 +1914,7 @@ impl<'a> Evaluator<'a> {
                 enabled: false,
                 mechanism: "automatic conntrack helper assignment".into(),
                 scope: Vec::new(),
-                evidence: Evidence::default(LINUX_HELPER_DEFAULT),
+                evidence: Evidence::default(linux::HELPER_DEFAULT),
             },
         };
         self.device.sip_alg.insert(0, state);
@@ -2309,27 +2183,6 @@ mod tests {
             nat_target("fd00::1"),
             Some(("fd00::1".parse().unwrap(), None))
         );
-    }
-
-    #[test]
-    fn sysctl_forms() {
-        assert_eq!(
-            sysctl_line("net.netfilter.nf_conntrack_udp_timeout = 30"),
-            Some((SysctlKey::UdpUnreplied, Some(30)))
-        );
-        assert_eq!(
-            sysctl_line("sysctl -w net.netfilter.nf_conntrack_udp_timeout_stream=180"),
-            Some((SysctlKey::UdpStream, Some(180)))
-        );
-        assert_eq!(
-            sysctl_line("/proc/sys/net/netfilter/nf_conntrack_helper:1"),
-            Some((SysctlKey::Helper, Some(1)))
-        );
-        assert_eq!(
-            sysctl_line("net.ipv4.ip_forward = 1"),
-            Some((SysctlKey::Other, Some(1)))
-        );
-        assert_eq!(sysctl_line("-A INPUT -j ACCEPT"), None);
     }
 
     #[test]

@@ -49,6 +49,8 @@ macro_rules! formats {
     };
 }
 
+pub mod linux;
+
 formats! {
     Nftables => nftables,
     Iptables => iptables,

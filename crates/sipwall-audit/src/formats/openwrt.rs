@@ -26,7 +26,8 @@ use ipnet::IpNet;
 use sipwall_firewall::Vendor;
 use sipwall_firewall::model::{Action, Address, PortRange, Ports, Protocol};
 
-use super::iptables::{Sysctls, merge_runs};
+use super::iptables::merge_runs;
+use super::linux::Sysctls;
 use super::{Hints, ParseError, Parsed};
 use crate::coverage::{Coverage, LineClass};
 use crate::device::{

@@ -22,14 +22,14 @@ use super::ir::{
     BaseChain, Cmp, Family, Item, L4, MapData, MapKey, Ruleset, Table, Value, Verdict,
 };
 use super::{
-    CT_HELPER_BEFORE_CONNTRACK, CT_TIMEOUT_BEFORE_CONNTRACK, HELPER_DEFAULT, NO_BASE_CHAIN,
-    POLICY_DEFAULT, UDP_TIMEOUT_DEFAULT,
+    CT_HELPER_BEFORE_CONNTRACK, CT_TIMEOUT_BEFORE_CONNTRACK, NO_BASE_CHAIN, POLICY_DEFAULT,
 };
 use crate::device::{
     AlgState, BruteForce, DefaultAction, Device, Evidence, FilterRule, Forward, Offload, Path,
     SourceNat, UdpTimeout, Versioned,
 };
 use crate::formats::Hints;
+use crate::formats::linux::{self, HELPER_DEFAULT, HELPER_KEY, UDP_TIMEOUT_DEFAULT};
 use crate::source::Span;
 
 /// How deep `jump`/`goto` are followed (the kernel allows 16 levels).
@@ -37,10 +37,6 @@ const MAX_DEPTH: u32 = 16;
 
 /// Conntrack's hook priority in prerouting and output (NF_IP_PRI_CONNTRACK).
 const CONNTRACK_PRIORITY: i32 = -200;
-
-/// Linux defaults of the UDP conntrack sysctls (seconds).
-const DEFAULT_UDP_UNREPLIED: u32 = 30;
-const DEFAULT_UDP_REPLIED: u32 = 120;
 
 /// Which layer-4 protocols a match leaves possible.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1406,7 +1402,7 @@ fn algs(rs: &Ruleset, runs: &[Run], flats: &[Flat], device: &mut Device) {
         }
     }
     for sysctl in &rs.sysctls {
-        if sysctl.key != "net.netfilter.nf_conntrack_helper" {
+        if sysctl.key != HELPER_KEY {
             continue;
         }
         match sysctl.value.trim() {
@@ -1468,10 +1464,10 @@ fn timeouts(rs: &Ruleset, runs: &[Run], flats: &[Flat], device: &mut Device) {
             .find(|s| s.key == key)
             .and_then(|s| s.value.trim().parse::<u32>().ok().map(|v| (v, s.span)))
     };
-    let unreplied = value("net.netfilter.nf_conntrack_udp_timeout");
-    let replied = value("net.netfilter.nf_conntrack_udp_timeout_stream");
-    let global_unreplied = unreplied.map_or(DEFAULT_UDP_UNREPLIED, |(v, _)| v);
-    let global_replied = replied.map_or(DEFAULT_UDP_REPLIED, |(v, _)| v);
+    let unreplied = value(linux::UDP_TIMEOUT_KEY);
+    let replied = value(linux::UDP_TIMEOUT_STREAM_KEY);
+    let global_unreplied = unreplied.map_or(linux::UDP_TIMEOUTS.0, |(v, _)| v);
+    let global_replied = replied.map_or(linux::UDP_TIMEOUTS.1, |(v, _)| v);
     let spans: Vec<Span> = [unreplied, replied]
         .into_iter()
         .flatten()

@@ -25,7 +25,7 @@ mod text;
 
 use sipwall_firewall::Vendor;
 
-use super::{Hints, ParseError, Parsed};
+use super::{Hints, ParseError, Parsed, linux};
 use crate::coverage::{Coverage, LineClass};
 use crate::device::{Device, VendorDefault};
 use crate::source::Source;
@@ -37,28 +37,6 @@ pub const EXPORT: &str = "`nft list ruleset` (or `nft -j list ruleset`), with th
 /// What to export instead, for errors.
 const EXPORT_HINT: &str = "export the ruleset with `nft list ruleset` (or `nft -j list ruleset`) \
                            and append `sysctl -a | grep nf_conntrack`";
-
-/// The Linux UDP conntrack timeouts when no sysctl line is given.
-const UDP_TIMEOUT_DEFAULT: VendorDefault = VendorDefault {
-    statement: "UDP conntrack timeouts 30 s for unreplied flows \
-                (net.netfilter.nf_conntrack_udp_timeout) and 120 s for replied ones \
-                (net.netfilter.nf_conntrack_udp_timeout_stream); no sysctl line sets them",
-    versions: "Linux 5.0 and later (the stream timeout was 180 s before 5.0)",
-    source: "Linux Documentation/networking/nf_conntrack-sysctl.rst (nf_conntrack_udp_timeout, \
-             nf_conntrack_udp_timeout_stream); commit 294304e4c522 \"netfilter: conntrack: udp: \
-             set stream timeout to 2 minutes\" (Linux 5.0)",
-};
-
-/// No helper without a rule (automatic assignment off).
-const HELPER_DEFAULT: VendorDefault = VendorDefault {
-    statement: "no conntrack helper (the kernel SIP ALG, nf_conntrack_sip / nf_nat_sip) is \
-                attached to a connection unless a rule attaches it (`ct helper set`)",
-    versions: "Linux 4.7 and later (automatic helper assignment off by default since 4.7; the \
-               net.netfilter.nf_conntrack_helper switch was removed in 6.0)",
-    source: "Linux commit 3bb398d925ec \"netfilter: nf_ct_helper: disable automatic helper \
-             assignment\" (4.7); Documentation/networking/nf_conntrack-sysctl.rst, \
-             nf_conntrack_helper (\"Since kernel 4.7 this defaults to off\")",
-};
 
 /// A base chain without `policy`.
 const POLICY_DEFAULT: VendorDefault = VendorDefault {
@@ -243,9 +221,9 @@ fn sysctl_message(line: &str) -> bool {
 /// The sysctls the facts read are understood; other ones carry nothing for VoIP.
 fn sysctl_class(key: &str) -> LineClass {
     match key {
-        "net.netfilter.nf_conntrack_udp_timeout"
-        | "net.netfilter.nf_conntrack_udp_timeout_stream"
-        | "net.netfilter.nf_conntrack_helper" => LineClass::Understood,
+        linux::UDP_TIMEOUT_KEY | linux::UDP_TIMEOUT_STREAM_KEY | linux::HELPER_KEY => {
+            LineClass::Understood
+        }
         _ => LineClass::Ignored,
     }
 }
