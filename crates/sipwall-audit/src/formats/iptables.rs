@@ -31,6 +31,7 @@ use sipwall_firewall::Vendor;
 use sipwall_firewall::model::{Action, Address, PortRange, Ports, Protocol, TimeoutScope};
 
 use super::linux::{self, Sysctls};
+use super::ports;
 use super::{Hints, ParseError, Parsed};
 use crate::coverage::{Coverage, LineClass};
 use crate::device::{
@@ -386,45 +387,11 @@ const TRANSPARENT_MODULES: &[&str] = &[
 /// Modules that count sessions per source or per time (brute-force limits).
 const LIMIT_MODULES: &[&str] = &["limit", "hashlimit", "recent", "connlimit"];
 
-/// Common service names iptables resolves through /etc/services.
-const SERVICES: &[(&str, u16)] = &[
-    ("ftp-data", 20),
-    ("ftp", 21),
-    ("ssh", 22),
-    ("telnet", 23),
-    ("smtp", 25),
-    ("domain", 53),
-    ("bootps", 67),
-    ("bootpc", 68),
-    ("tftp", 69),
-    ("http", 80),
-    ("www", 80),
-    ("pop3", 110),
-    ("ntp", 123),
-    ("imap", 143),
-    ("snmp", 161),
-    ("https", 443),
-    ("isakmp", 500),
-    ("submission", 587),
-    ("imaps", 993),
-    ("pop3s", 995),
-    ("openvpn", 1194),
-    ("pptp", 1723),
-    ("iax", 4569),
-    ("ipsec-nat-t", 4500),
-    ("sip", 5060),
-    ("sip-tls", 5061),
-    ("http-alt", 8080),
-];
-
 fn port_number(text: &str) -> Option<u16> {
     if text.bytes().all(|b| b.is_ascii_digit()) {
         return text.parse().ok();
     }
-    SERVICES
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(text))
-        .map(|(_, port)| *port)
+    ports::service_any_case(text)
 }
 
 /// `5060`, `10000:20000`, `:1024`, `1024:`, `sip` → a range.
@@ -445,11 +412,7 @@ fn port_range(text: &str) -> Option<PortRange> {
 
 /// A `--dport` / `--dports` value: a comma list of ports and ranges.
 fn port_list(text: &str) -> Option<Ports> {
-    let mut ranges = Vec::new();
-    for part in text.split(',') {
-        ranges.push(port_range(part.trim())?);
-    }
-    (!ranges.is_empty()).then(|| Ports::from_ranges(ranges))
+    ports::comma_list(text, port_range)
 }
 
 /// An address, prefix, `a.b.c.d/255.255.255.0` mask or DNS name; `None` for `0.0.0.0/0`.

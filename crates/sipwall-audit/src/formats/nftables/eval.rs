@@ -30,6 +30,7 @@ use crate::device::{
 };
 use crate::formats::Hints;
 use crate::formats::linux::{self, HELPER_DEFAULT, HELPER_KEY, UDP_TIMEOUT_DEFAULT};
+use crate::formats::ports;
 use crate::source::Span;
 
 /// How deep `jump`/`goto` are followed (the kernel allows 16 levels).
@@ -391,7 +392,7 @@ fn port_set(value: &Value, cmp: Cmp, table: &Table) -> Option<Option<Ports>> {
     let list = atoms(value, table)?;
     let mut ranges = Vec::with_capacity(list.len());
     for atom in &list {
-        ranges.push(port_range(atom)?);
+        ranges.push(ports::dash_range(atom)?);
     }
     if ranges.is_empty() {
         return Some(None);
@@ -410,65 +411,6 @@ fn port_set(value: &Value, cmp: Cmp, table: &Table) -> Option<Option<Ports>> {
         Cmp::Gt => bound(|n| n.checked_add(1).map(|m| PortRange::new(m, u16::MAX))),
         Cmp::Ge => bound(|n| Some(PortRange::new(n, u16::MAX))),
     }
-}
-
-/// Service names nft resolves through /etc/services (the common ones).
-const SERVICES: &[(&str, u16)] = &[
-    ("ftp-data", 20),
-    ("ftp", 21),
-    ("ssh", 22),
-    ("telnet", 23),
-    ("smtp", 25),
-    ("domain", 53),
-    ("bootps", 67),
-    ("bootpc", 68),
-    ("tftp", 69),
-    ("http", 80),
-    ("www", 80),
-    ("pop3", 110),
-    ("ntp", 123),
-    ("imap", 143),
-    ("imap2", 143),
-    ("snmp", 161),
-    ("ldap", 389),
-    ("https", 443),
-    ("microsoft-ds", 445),
-    ("isakmp", 500),
-    ("syslog", 514),
-    ("submission", 587),
-    ("imaps", 993),
-    ("pop3s", 995),
-    ("openvpn", 1194),
-    ("mysql", 3306),
-    ("ms-wbt-server", 3389),
-    ("stun", 3478),
-    ("ipsec-nat-t", 4500),
-    ("iax", 4569),
-    ("sip", 5060),
-    ("sip-tls", 5061),
-    ("xmpp-client", 5222),
-    ("xmpp-server", 5269),
-    ("postgresql", 5432),
-    ("http-alt", 8080),
-];
-
-fn port_number(text: &str) -> Option<u16> {
-    let text = text.trim();
-    text.parse().ok().or_else(|| {
-        SERVICES
-            .iter()
-            .find(|(name, _)| *name == text)
-            .map(|(_, port)| *port)
-    })
-}
-
-/// `5060`, `10000-20000`, `sip` → a range.
-fn port_range(atom: &str) -> Option<PortRange> {
-    if let Some(port) = port_number(atom) {
-        return Some(PortRange::single(port));
-    }
-    let (a, b) = atom.split_once('-')?;
-    Some(PortRange::new(port_number(a)?, port_number(b)?))
 }
 
 /// The addresses of a value for one family; a set tagged `addresses of NAME` (sipwall's

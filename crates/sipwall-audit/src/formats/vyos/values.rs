@@ -4,91 +4,14 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
-use sipwall_firewall::model::{PortRange, Ports, Protocol};
+use sipwall_firewall::model::{Ports, Protocol};
 
-/// `/etc/services` names VyOS accepts in a port list (a few common ones; an unknown name
-/// makes the line unknown instead of a wrong guess).
-const SERVICES: &[(&str, u16)] = &[
-    ("ftp-data", 20),
-    ("ftp", 21),
-    ("ssh", 22),
-    ("telnet", 23),
-    ("smtp", 25),
-    ("domain", 53),
-    ("bootps", 67),
-    ("bootpc", 68),
-    ("tftp", 69),
-    ("http", 80),
-    ("www", 80),
-    ("kerberos", 88),
-    ("pop3", 110),
-    ("sunrpc", 111),
-    ("ntp", 123),
-    ("netbios-ns", 137),
-    ("netbios-dgm", 138),
-    ("netbios-ssn", 139),
-    ("imap", 143),
-    ("imap2", 143),
-    ("snmp", 161),
-    ("snmp-trap", 162),
-    ("bgp", 179),
-    ("ldap", 389),
-    ("https", 443),
-    ("microsoft-ds", 445),
-    ("isakmp", 500),
-    ("syslog", 514),
-    ("rtsp", 554),
-    ("submission", 587),
-    ("ldaps", 636),
-    ("domain-s", 853),
-    ("imaps", 993),
-    ("pop3s", 995),
-    ("openvpn", 1194),
-    ("l2tp", 1701),
-    ("pptp", 1723),
-    ("radius", 1812),
-    ("radius-acct", 1813),
-    ("nfs", 2049),
-    ("mysql", 3306),
-    ("stun", 3478),
-    ("ipsec-nat-t", 4500),
-    ("iax", 4569),
-    ("sip", 5060),
-    ("sip-tls", 5061),
-    ("xmpp-client", 5222),
-    ("xmpp-server", 5269),
-    ("mdns", 5353),
-    ("postgresql", 5432),
-    ("http-alt", 8080),
-];
+use crate::formats::ports;
 
-fn port(text: &str) -> Option<u16> {
-    if let Ok(number) = text.parse::<u16>() {
-        return Some(number);
-    }
-    SERVICES
-        .iter()
-        .find(|(name, _)| *name == text)
-        .map(|(_, number)| *number)
-}
-
-/// A port list as written (without negation): `None` when a part is not a port.
+/// A port list as written (without negation), `/etc/services` names included: `None` when a
+/// part is not a port (an unknown name makes the line unknown instead of a wrong guess).
 pub(super) fn port_list(text: &str) -> Option<Ports> {
-    let mut ranges = Vec::new();
-    for part in text.split(',') {
-        let part = part.trim();
-        if part.is_empty() {
-            return None;
-        }
-        let range = match part.split_once('-') {
-            // A service name may contain `-` (`domain-s`): try the whole part first.
-            _ if port(part).is_some() => PortRange::single(port(part)?),
-            Some((first, last)) => PortRange::new(port(first)?, port(last)?),
-            None => return None,
-        };
-        ranges.push(range);
-    }
-    Some(Ports::from_ranges(ranges))
+    ports::comma_list(text, ports::dash_range)
 }
 
 /// What a port match selects.
