@@ -3,7 +3,11 @@
 //! They are plain profile files (`profiles/*.toml`), compiled in so the binary needs nothing
 //! beside it; tests check that each one loads without error or warning.
 
+use std::collections::BTreeMap;
+
 use crate::load::{Loaded, load_str};
+use crate::model::Profile;
+use crate::params::resolve;
 
 /// A profile compiled into the binary.
 #[derive(Debug, Clone, Copy)]
@@ -38,6 +42,30 @@ impl Builtin {
             .unwrap_or_else(|errors| panic!("built-in profile {} is invalid: {errors:?}", self.id))
     }
 
+    /// The profile with every parameter lacking a default set to its own example: a complete
+    /// profile with plausible values (for tests, benchmarks and demonstrations). Panics when a
+    /// parameter has no example or an example is no valid value (the tests below keep both
+    /// true).
+    pub fn load_with_examples(&self) -> Profile {
+        let profile = self.load().profile;
+        let values: BTreeMap<String, String> = profile
+            .parameters
+            .iter()
+            .filter(|p| p.default.is_none())
+            .map(|p| {
+                let example = p
+                    .example
+                    .clone()
+                    .unwrap_or_else(|| panic!("{}: parameter {} has no example", self.id, p.name));
+                (p.name.clone(), example)
+            })
+            .collect();
+        resolve(&profile, &values)
+            .unwrap_or_else(|e| panic!("{}: examples are valid values: {e}", self.id))
+            .require_complete()
+            .unwrap_or_else(|e| panic!("{}: every parameter has a value: {e}", self.id))
+    }
+
     /// How messages name the profile, e.g. `builtin:cloudli`.
     pub fn origin(&self) -> String {
         format!("builtin:{}", self.id)
@@ -66,6 +94,16 @@ mod tests {
             let rendered: String = loaded.warnings.iter().map(|d| d.render()).collect();
             assert!(loaded.warnings.is_empty(), "{}:\n{rendered}", builtin.id);
             assert_eq!(loaded.profile.id, builtin.id);
+        }
+    }
+
+    #[test]
+    fn every_builtin_loads_complete_with_its_examples() {
+        for builtin in BUILTINS {
+            let profile = builtin.load_with_examples();
+            assert_eq!(profile.id, builtin.id);
+            let open = crate::resolve(&profile, &BTreeMap::new()).unwrap();
+            assert!(open.open().is_empty(), "{}: {:?}", builtin.id, open.open());
         }
     }
 }

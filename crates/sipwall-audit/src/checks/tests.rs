@@ -10,17 +10,9 @@ use crate::source::Source;
 
 /// A built-in profile's policy, parameters without a default set to their examples.
 fn policy(id: &str) -> Policy {
-    let profile = sipwall_profile::builtin::find(id).unwrap().load().profile;
-    let values = profile
-        .parameters
-        .iter()
-        .filter(|p| p.default.is_none())
-        .map(|p| (p.name.clone(), p.example.clone().unwrap()))
-        .collect();
-    let profile = sipwall_profile::resolve(&profile, &values)
+    let profile = sipwall_profile::builtin::find(id)
         .unwrap()
-        .require_complete()
-        .unwrap();
+        .load_with_examples();
     Policy::from_profile(&profile, &Options::default()).unwrap()
 }
 

@@ -3,33 +3,15 @@
 
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
 use std::process::Command;
 
 use sipwall_profile::Profile;
 
 /// A built-in profile with every parameter lacking a default set to the profile's own example.
 pub fn builtin_filled(id: &str) -> Profile {
-    let profile = sipwall_profile::builtin::find(id)
+    sipwall_profile::builtin::find(id)
         .unwrap_or_else(|| panic!("no built-in profile {id}"))
-        .load()
-        .profile;
-    let values: BTreeMap<String, String> = profile
-        .parameters
-        .iter()
-        .filter(|p| p.default.is_none())
-        .map(|p| {
-            let example = p
-                .example
-                .clone()
-                .unwrap_or_else(|| panic!("{id}: parameter {} has no example", p.name));
-            (p.name.clone(), example)
-        })
-        .collect();
-    sipwall_profile::resolve(&profile, &values)
-        .expect("examples are valid values")
-        .require_complete()
-        .expect("every parameter has a value")
+        .load_with_examples()
 }
 
 /// Runs `unshare -rn nft -c -f FILE` on the text. Fails (never skips) when the tools are missing.
