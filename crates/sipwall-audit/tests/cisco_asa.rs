@@ -12,19 +12,11 @@ use sipwall_firewall::model::{Action, Address, Ports, Protocol, TimeoutScope};
 use sipwall_firewall::{Options, Vendor};
 
 fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/cisco-asa/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    common::fixture_text("cisco-asa", name)
 }
 
 fn read(text: &str) -> (Source, Parsed) {
-    let source = Source::new("test", text);
-    let parsed = Format::CiscoAsa
-        .parse(&source, &Hints::default())
-        .unwrap_or_else(|e| panic!("{e} at {:?} ({})", e.span, e.hint));
-    (source, parsed)
+    common::read(Format::CiscoAsa, "test", text)
 }
 
 fn net(text: &str) -> Address {
@@ -411,24 +403,14 @@ fn corpus_parses_with_coverage() {
     ];
     let files = common::corpus_files("cisco-asa");
     assert_eq!(files.len(), floors.len());
-    for (name, text) in files {
-        let floor = floors
+    let floor = |name: &str| {
+        floors
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, f)| *f)
-            .unwrap_or_else(|| panic!("no floor for {name}"));
-        assert_eq!(Format::detect(&text), Ok(Format::CiscoAsa), "{name}");
-        let parsed = common::parse(Format::CiscoAsa, &text, &Hints::default());
-        let summary = parsed.coverage.summary();
-        let share = (summary.understood + summary.ignored) as f64 / summary.total() as f64;
-        eprintln!(
-            "{name}: understood {} ignored {} unknown {} ({:.1} % read)",
-            summary.understood,
-            summary.ignored,
-            summary.unknown,
-            share * 100.0
-        );
-        assert!(share >= floor, "{name}: {share} < {floor}");
+            .unwrap_or_else(|| panic!("no floor for {name}"))
+    };
+    for (name, parsed) in common::corpus_parsed(Format::CiscoAsa, files, floor) {
         assert!(!parsed.device.sip_alg.is_empty(), "{name}");
         assert!(!parsed.device.udp_timeouts.is_empty(), "{name}");
     }
@@ -650,36 +632,29 @@ fn mutations_of_safety_lines_give_their_finding() {
 
 #[test]
 fn empty_binary_and_foreign_input_is_refused_with_a_hint() {
-    for text in [
-        "",
-        "   \n\n",
-        "\0\0binary",
-        "hello world\nthis is not a firewall\n",
-    ] {
-        let source = Source::new("x", text);
-        let err = Format::CiscoAsa
-            .parse(&source, &Hints::default())
-            .unwrap_err();
-        assert!(!err.hint.is_empty(), "{text:?}");
-    }
+    common::assert_refused_with_hint(
+        Format::CiscoAsa,
+        &[
+            "",
+            "   \n\n",
+            "\0\0binary",
+            "hello world\nthis is not a firewall\n",
+        ],
+    );
 }
 
 #[test]
 fn other_renderings_are_not_taken_for_asa() {
-    let options = outside_inside();
-    for vendor in Vendor::ALL {
-        let text = common::render(*vendor, "fonality-pbxtra-premise", &options);
-        let detected = Format::detect(&text);
-        if *vendor == Vendor::CiscoAsa {
-            assert_eq!(detected, Ok(Format::CiscoAsa));
-            assert!(cisco_asa::fingerprint(&text) >= 90);
-        } else {
-            assert_ne!(detected, Ok(Format::CiscoAsa), "{vendor}");
-            assert!(cisco_asa::fingerprint(&text) < 30, "{vendor}");
-        }
-        // Whatever it is, reading it as ASA does not panic.
-        let _ = Format::CiscoAsa.parse(&Source::new("x", text), &Hints::default());
-    }
+    let (id, options) = ("fonality-pbxtra-premise", outside_inside());
+    common::assert_renderings_claimed_only_by_own(
+        Format::CiscoAsa,
+        |v| v == Vendor::CiscoAsa,
+        id,
+        &options,
+        29,
+    );
+    let own = common::render(Vendor::CiscoAsa, id, &options);
+    assert!(cisco_asa::fingerprint(&own) >= 90);
 }
 
 #[test]
@@ -687,20 +662,8 @@ fn truncated_renderings_never_panic() {
     let mut seed: u64 = 0x5eed_a5a0;
     for id in common::profile_ids() {
         let text = common::render(Vendor::CiscoAsa, id, &outside_inside());
-        for _ in 0..20 {
-            // xorshift: deterministic cut points
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let mut cut = (seed % text.len() as u64) as usize;
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            let source = Source::new("x", &text[..cut]);
-            if let Err(e) = Format::CiscoAsa.parse(&source, &Hints::default()) {
-                assert!(!e.hint.is_empty());
-            }
-        }
+        let hints = Hints::default();
+        common::assert_truncations_parse_or_hint(Format::CiscoAsa, &text, &hints, &mut seed, 20);
     }
 }
 

@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use proptest::prelude::*;
@@ -15,18 +14,11 @@ use sipwall_firewall::model::{Action, Address, PortRange, Ports, Protocol, Timeo
 use sipwall_firewall::{Options, Vendor};
 
 fn fixture(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/iptables")
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    common::fixture_text("iptables", name)
 }
 
 fn parse_fixture(name: &str) -> (Source, Parsed) {
-    let source = Source::new(name, fixture(name));
-    let parsed = Format::Iptables
-        .parse(&source, &Hints::default())
-        .unwrap_or_else(|e| panic!("{name}: {e} ({})", e.hint));
-    (source, parsed)
+    common::read(Format::Iptables, name, &fixture(name))
 }
 
 const FIXTURES: &[&str] = &[
@@ -390,22 +382,7 @@ fn fixtures_pass_the_real_restore_validators() {
 fn corpus_parses_with_its_coverage_floor() {
     let files = common::corpus_files("iptables");
     assert_eq!(files.len(), 5);
-    for (name, text) in files {
-        let source = Source::new(&name, text.clone());
-        let parsed = Format::Iptables
-            .parse(&source, &Hints::default())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let s = parsed.coverage.summary();
-        let share = (s.understood + s.ignored) as f64 / s.total().max(1) as f64;
-        eprintln!(
-            "{name}: understood {} ignored {} unknown {} ({:.1} %)",
-            s.understood,
-            s.ignored,
-            s.unknown,
-            share * 100.0
-        );
-        assert!(share >= 0.95, "{name}: coverage {share}");
-        assert_eq!(Format::detect(&text).unwrap(), Format::Iptables, "{name}");
+    for (_, parsed) in common::corpus_parsed(Format::Iptables, files, |_| 0.95) {
         assert!(!parsed.device.sip_alg.is_empty() && !parsed.device.udp_timeouts.is_empty());
     }
 }
@@ -621,15 +598,15 @@ fn weakening_a_safety_line_yields_its_finding() {
 fn garbage_empty_binary_and_other_formats() {
     let hints = Hints::default();
     let parse = |text: &str| Format::Iptables.parse(&Source::new("g", text), &hints);
-    for text in [
-        "",
-        "   \n\n",
-        "\0\u{1}binary",
-        "hello world\nthis is not a firewall\n",
-    ] {
-        let err = parse(text).unwrap_err();
-        assert!(!err.hint.is_empty(), "{text:?}");
-    }
+    common::assert_refused_with_hint(
+        Format::Iptables,
+        &[
+            "",
+            "   \n\n",
+            "\0\u{1}binary",
+            "hello world\nthis is not a firewall\n",
+        ],
+    );
     // Half a rule, unknown options, huge ports: unknown lines, no panic.
     let odd = "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 99999 -j ACCEPT\n\
                -A INPUT --frobnicate -j ACCEPT\n-A INPUT -m comment --comment \"open\n\
@@ -638,19 +615,13 @@ fn garbage_empty_binary_and_other_formats() {
     assert!(parsed.coverage.summary().unknown >= 5);
     // Every other vendor's rendering: no panic, never detected as iptables; an error carries
     // a hint.
-    for vendor in Vendor::ALL {
-        let text = common::render(*vendor, "rfc-baseline", &Options::default());
-        if *vendor != Vendor::Iptables {
-            assert_ne!(
-                Format::detect(&text).ok(),
-                Some(Format::Iptables),
-                "{vendor:?}"
-            );
-        }
-        if let Err(e) = parse(&text) {
-            assert!(!e.hint.is_empty());
-        }
-    }
+    common::assert_renderings_claimed_only_by_own(
+        Format::Iptables,
+        |v| v == Vendor::Iptables,
+        "rfc-baseline",
+        &Options::default(),
+        100,
+    );
     // Truncated renderings: every cut parses or errs cleanly.
     let text = common::render(
         Vendor::Iptables,
@@ -658,16 +629,7 @@ fn garbage_empty_binary_and_other_formats() {
         &Options::default(),
     );
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    for _ in 0..20 {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let mut cut = (seed % text.len() as u64) as usize;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let _ = parse(&text[..cut]);
-    }
+    common::assert_truncations_parse_or_hint(Format::Iptables, &text, &hints, &mut seed, 20);
 }
 
 #[test]

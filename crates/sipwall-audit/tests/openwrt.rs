@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use proptest::prelude::*;
 use sipwall_audit::device::{Certainty, Path};
@@ -17,18 +16,11 @@ use sipwall_firewall::model::{Action, Address, PortRange, Ports, Protocol, Timeo
 use sipwall_firewall::{Options, Vendor};
 
 fn fixture(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/openwrt")
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    common::fixture_text("openwrt", name)
 }
 
 fn parse_fixture(name: &str) -> (Source, Parsed) {
-    let source = Source::new(name, fixture(name));
-    let parsed = Format::Openwrt
-        .parse(&source, &Hints::default())
-        .unwrap_or_else(|e| panic!("{name}: {e} ({})", e.hint));
-    (source, parsed)
+    common::read(Format::Openwrt, name, &fixture(name))
 }
 
 const FIXTURES: &[&str] = &[
@@ -231,22 +223,7 @@ fn an_old_release_is_a_version_issue() {
 fn corpus_parses_with_its_coverage_floor() {
     let files = common::corpus_files("openwrt");
     assert_eq!(files.len(), 2);
-    for (name, text) in files {
-        let source = Source::new(&name, text.clone());
-        let parsed = Format::Openwrt
-            .parse(&source, &Hints::default())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let s = parsed.coverage.summary();
-        let share = (s.understood + s.ignored) as f64 / s.total().max(1) as f64;
-        eprintln!(
-            "{name}: understood {} ignored {} unknown {} ({:.1} %)",
-            s.understood,
-            s.ignored,
-            s.unknown,
-            share * 100.0
-        );
-        assert!(share >= 0.95, "{name}: coverage {share}");
-        assert_eq!(Format::detect(&text).unwrap(), Format::Openwrt, "{name}");
+    for (name, parsed) in common::corpus_parsed(Format::Openwrt, files, |_| 0.95) {
         let d = &parsed.device;
         // Both keep auto_helper at its default: on for the lan zone.
         assert!(d.sip_alg[0].enabled, "{name}");
@@ -447,49 +424,34 @@ fn weakening_a_safety_line_yields_its_finding() {
 fn garbage_empty_binary_and_other_formats() {
     let hints = Hints::default();
     let parse = |text: &str| Format::Openwrt.parse(&Source::new("g", text), &hints);
-    for text in [
-        "",
-        " \n\t\n",
-        "\0\u{2}x",
-        "just some text\nwithout sections\n",
-    ] {
-        let err = parse(text).unwrap_err();
-        assert!(!err.hint.is_empty(), "{text:?}");
-    }
+    common::assert_refused_with_hint(
+        Format::Openwrt,
+        &[
+            "",
+            " \n\t\n",
+            "\0\u{2}x",
+            "just some text\nwithout sections\n",
+        ],
+    );
     let odd = "config\noption x\nlist\nconfig zone 'a\n\toption name 'x'\nuci set firewall.=\n\
                uci set firewall.@rule[99999999999999999999].x='1'\nuci add firewall\n\
                firewall.@zone[-5].name='q'\nuci delete firewall.@x[-1]\ncat <<'EOF'\nstuff\n";
     let parsed = parse(odd).unwrap();
     assert!(parsed.coverage.summary().unknown >= 5);
-    for vendor in Vendor::ALL {
-        let text = common::render(*vendor, "rfc-baseline", &openwrt_options());
-        if *vendor != Vendor::Openwrt {
-            assert_ne!(
-                Format::detect(&text).ok(),
-                Some(Format::Openwrt),
-                "{vendor:?}"
-            );
-        }
-        if let Err(e) = parse(&text) {
-            assert!(!e.hint.is_empty());
-        }
-    }
+    common::assert_renderings_claimed_only_by_own(
+        Format::Openwrt,
+        |v| v == Vendor::Openwrt,
+        "rfc-baseline",
+        &openwrt_options(),
+        100,
+    );
     let text = common::render(
         Vendor::Openwrt,
         "fonality-pbxtra-premise",
         &openwrt_options(),
     );
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-    for _ in 0..20 {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let mut cut = (seed % text.len() as u64) as usize;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let _ = parse(&text[..cut]);
-    }
+    common::assert_truncations_parse_or_hint(Format::Openwrt, &text, &hints, &mut seed, 20);
 }
 
 #[test]

@@ -13,19 +13,11 @@ use sipwall_firewall::model::{Action, Address, PortRange, Ports, Protocol, Timeo
 use sipwall_firewall::{Options, Vendor};
 
 fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/pfsense/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    common::fixture_text("pfsense", name)
 }
 
 fn read(text: &str) -> (Source, Parsed) {
-    let source = Source::new("test", text);
-    let parsed = Format::Pfsense
-        .parse(&source, &Hints::default())
-        .unwrap_or_else(|e| panic!("{e} at {:?} ({})", e.span, e.hint));
-    (source, parsed)
+    common::read(Format::Pfsense, "test", text)
 }
 
 fn net(text: &str) -> Address {
@@ -308,30 +300,18 @@ fn disabled_filter_passes_everything() {
 
 #[test]
 fn corpus_parses_with_coverage() {
-    let mut files: Vec<(String, String, String)> = Vec::new();
+    let mut files: Vec<(String, String)> = Vec::new();
     for dir in ["pfsense", "opnsense"] {
         for (name, text) in common::corpus_files(dir) {
-            files.push((dir.to_string(), name, text));
+            files.push((format!("{dir}/{name}"), text));
         }
     }
     assert_eq!(files.len(), 11);
-    for (dir, name, text) in files {
-        assert_eq!(Format::detect(&text), Ok(Format::Pfsense), "{dir}/{name}");
-        let parsed = common::parse(Format::Pfsense, &text, &Hints::default());
-        let summary = parsed.coverage.summary();
-        let share = (summary.understood + summary.ignored) as f64 / summary.total() as f64;
-        eprintln!(
-            "{dir}/{name}: understood {} ignored {} unknown {} ({:.1} % read)",
-            summary.understood,
-            summary.ignored,
-            summary.unknown,
-            share * 100.0
-        );
-        assert!(share >= 0.99, "{dir}/{name}: {share}");
+    for (name, parsed) in common::corpus_parsed(Format::Pfsense, files, |_| 0.99) {
         let device = &parsed.device;
-        assert!(device.sip_alg.iter().all(|a| !a.enabled), "{dir}/{name}");
-        assert_eq!(device.udp_timeouts.len(), 1, "{dir}/{name}");
-        assert_eq!(device.default_actions.len(), 3, "{dir}/{name}");
+        assert!(device.sip_alg.iter().all(|a| !a.enabled), "{name}");
+        assert_eq!(device.udp_timeouts.len(), 1, "{name}");
+        assert_eq!(device.default_actions.len(), 3, "{name}");
     }
 }
 
@@ -608,33 +588,27 @@ fn broken_and_foreign_input_is_refused_with_a_hint() {
     assert!(err.message.contains("broken"), "{err}");
     let span = err.span.expect("a position");
     assert!(span.line > 1);
-    for text in [
-        "",
-        "\0\0",
-        "hello",
-        "<?xml version=\"1.0\"?>\n<config version=\"10.1\"><devices/></config>\n",
-        "# only comments\n# here\n",
-    ] {
-        let err = Format::Pfsense
-            .parse(&Source::new("x", text), &Hints::default())
-            .unwrap_err();
-        assert!(!err.hint.is_empty(), "{text:?}");
-    }
+    common::assert_refused_with_hint(
+        Format::Pfsense,
+        &[
+            "",
+            "\0\0",
+            "hello",
+            "<?xml version=\"1.0\"?>\n<config version=\"10.1\"><devices/></config>\n",
+            "# only comments\n# here\n",
+        ],
+    );
 }
 
 #[test]
 fn other_renderings_are_not_taken_for_pfsense() {
-    for vendor in Vendor::ALL {
-        let text = common::render(*vendor, "fonality-pbxtra-premise", &options());
-        let detected = Format::detect(&text);
-        if *vendor == Vendor::Pfsense {
-            assert_eq!(detected, Ok(Format::Pfsense));
-        } else {
-            assert_ne!(detected, Ok(Format::Pfsense), "{vendor}");
-            assert_eq!(pfsense::fingerprint(&text), 0, "{vendor}");
-        }
-        let _ = Format::Pfsense.parse(&Source::new("x", text), &Hints::default());
-    }
+    common::assert_renderings_claimed_only_by_own(
+        Format::Pfsense,
+        |v| v == Vendor::Pfsense,
+        "fonality-pbxtra-premise",
+        &options(),
+        0,
+    );
 }
 
 #[test]
@@ -642,20 +616,8 @@ fn truncated_renderings_never_panic() {
     let mut seed: u64 = 0x0bad_cafe;
     for id in common::profile_ids() {
         let text = common::render(Vendor::Pfsense, id, &options());
-        for _ in 0..20 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let mut cut = (seed % text.len() as u64) as usize;
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            if let Err(e) =
-                Format::Pfsense.parse(&Source::new("x", &text[..cut]), &Hints::default())
-            {
-                assert!(!e.hint.is_empty());
-            }
-        }
+        let hints = Hints::default();
+        common::assert_truncations_parse_or_hint(Format::Pfsense, &text, &hints, &mut seed, 20);
     }
 }
 

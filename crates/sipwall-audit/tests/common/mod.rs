@@ -176,3 +176,117 @@ pub fn replaced(text: &str, from: &str, to: &str) -> String {
     assert!(text.contains(from), "no {from:?} in the rendering");
     text.replace(from, to)
 }
+
+/// `tests/fixtures/<dir>/<name>`.
+pub fn fixture_text(dir: &str, name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(dir)
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `text` (named `name`) parsed as `format` with default hints, and its source; panics with
+/// the error (for texts that must parse).
+pub fn read(format: Format, name: &str, text: &str) -> (Source, Parsed) {
+    let source = Source::new(name, text);
+    let parsed = format
+        .parse(&source, &Hints::default())
+        .unwrap_or_else(|e| panic!("{name}: {e} at {:?} ({})", e.span, e.hint));
+    (source, parsed)
+}
+
+/// The share of `parsed`'s lines understood or ignored, logged under `name`.
+pub fn read_share(name: &str, parsed: &Parsed) -> f64 {
+    let s = parsed.coverage.summary();
+    let share = (s.understood + s.ignored) as f64 / s.total().max(1) as f64;
+    eprintln!(
+        "{name}: understood {} ignored {} unknown {} ({:.1} % read)",
+        s.understood,
+        s.ignored,
+        s.unknown,
+        share * 100.0
+    );
+    share
+}
+
+/// Every corpus file (`(name, text)`) is detected as `format`, parses, and has at least the
+/// share `floor(name)` of its lines read; the parses, for the vendor's own checks.
+pub fn corpus_parsed(
+    format: Format,
+    files: Vec<(String, String)>,
+    floor: impl Fn(&str) -> f64,
+) -> Vec<(String, Parsed)> {
+    files
+        .into_iter()
+        .map(|(name, text)| {
+            assert_eq!(Format::detect(&text), Ok(format), "{name}");
+            let (_, parsed) = read(format, &name, &text);
+            let (share, floor) = (read_share(&name, &parsed), floor(&name));
+            assert!(share >= floor, "{name}: coverage {share} < {floor}");
+            (name, parsed)
+        })
+        .collect()
+}
+
+/// Each text is refused as `format`, with a hint.
+pub fn assert_refused_with_hint(format: Format, texts: &[&str]) {
+    for text in texts {
+        let err = format
+            .parse(&Source::new("x", *text), &Hints::default())
+            .expect_err(text);
+        assert!(!err.hint.is_empty(), "{text:?}");
+    }
+}
+
+/// Reading `text` as `format` does not panic, and an error carries a hint.
+pub fn assert_parses_or_hints(format: Format, text: &str, hints: &Hints) {
+    if let Err(e) = format.parse(&Source::new("x", text), hints) {
+        assert!(!e.hint.is_empty(), "{format}: {e} in {text:?}");
+    }
+}
+
+/// `count` prefixes of `text` cut at deterministic (xorshift from `seed`) char boundaries each
+/// read as `format`: no panic, an error carries a hint.
+pub fn assert_truncations_parse_or_hint(
+    format: Format,
+    text: &str,
+    hints: &Hints,
+    seed: &mut u64,
+    count: usize,
+) {
+    for _ in 0..count {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        let mut cut = (*seed % text.len() as u64) as usize;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        assert_parses_or_hints(format, &text[..cut], hints);
+    }
+}
+
+/// Every vendor's rendering of `profile_id`: detected as `format` exactly when `own(vendor)`;
+/// another vendor's scores at most `max_foreign` in `format`'s fingerprint; reading any of
+/// them as `format` does not panic and an error carries a hint.
+pub fn assert_renderings_claimed_only_by_own(
+    format: Format,
+    own: impl Fn(Vendor) -> bool,
+    profile_id: &str,
+    options: &Options,
+    max_foreign: u32,
+) {
+    for vendor in Vendor::ALL.iter().copied() {
+        let text = render(vendor, profile_id, options);
+        let detected = Format::detect(&text).ok();
+        if own(vendor) {
+            assert_eq!(detected, Some(format), "{vendor:?}");
+        } else {
+            assert_ne!(detected, Some(format), "{vendor:?}");
+            let score = format.fingerprint(&text);
+            assert!(score <= max_foreign, "{vendor:?}: fingerprint {score}");
+        }
+        assert_parses_or_hints(format, &text, &Hints::default());
+    }
+}
