@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use proptest::prelude::*;
 use sipwall_audit::device::{AlgState, Certainty, Device, FilterRule, Path};
 use sipwall_audit::{Format, Hints, LineClass, Parsed, Source};
@@ -16,28 +14,17 @@ use sipwall_firewall::{Options, Policy, Vendor};
 const DIALECTS: [Vendor; 2] = [Vendor::Fortigate60, Vendor::Fortigate62];
 
 fn fixture(name: &str) -> (Source, Parsed) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/fortigate")
-        .join(name);
-    let text = std::fs::read_to_string(&path).expect("fixture");
-    let source = Source::new(name, text);
-    let parsed = Format::Fortigate
-        .parse(&source, &Hints::default())
-        .unwrap_or_else(|e| panic!("{name}: {e} ({})", e.hint));
-    let summary = parsed.coverage.summary();
-    eprintln!(
-        "{name}: understood {} ignored {} unknown {}",
-        summary.understood, summary.ignored, summary.unknown
+    let (source, parsed) = common::read(
+        Format::Fortigate,
+        name,
+        &common::fixture_text("fortigate", name),
     );
+    common::read_share(name, &parsed);
     (source, parsed)
 }
 
 fn parse_text(text: &str, hints: &Hints) -> (Source, Parsed) {
-    let source = Source::new("inline", text);
-    let parsed = Format::Fortigate
-        .parse(&source, hints)
-        .unwrap_or_else(|e| panic!("{e} ({})", e.hint));
-    (source, parsed)
+    common::read_with(Format::Fortigate, "inline", text, hints)
 }
 
 /// The text of every span of a fact's evidence.
@@ -959,16 +946,9 @@ fn weakening_a_safety_line_yields_its_finding() {
 // Robustness
 // ---------------------------------------------------------------------------------------
 
-/// A small deterministic generator for cut points.
-fn lcg(seed: &mut u64) -> u64 {
-    *seed = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    *seed >> 33
-}
-
 #[test]
 fn garbage_empty_binary_and_truncated_inputs_never_panic() {
+    let hints = Hints::default();
     for text in [
         "",
         "\n\n",
@@ -980,56 +960,33 @@ fn garbage_empty_binary_and_truncated_inputs_never_panic() {
         "config system settings\n    set sip-udp-port 99999 -5 abc\nend\n",
         "config system session-ttl\n    config port\n        edit 1\n            set start-port 70000\n            set timeout never\n        next\n    end\nend\n",
     ] {
-        let source = Source::new("t", text);
-        match Format::Fortigate.parse(&source, &Hints::default()) {
-            Ok(parsed) => {
-                let _ = parsed.coverage.summary();
-            }
-            Err(e) => assert!(!e.hint.is_empty(), "{text:?}"),
-        }
+        common::assert_parses_or_hints(Format::Fortigate, text, &hints);
     }
     let mut seed = 7;
     for vendor in DIALECTS {
         let text = common::render(vendor, "fonality-pbxtra-premise", &Options::default());
-        for _ in 0..20 {
-            let mut cut = (lcg(&mut seed) as usize) % text.len();
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            let source = Source::new("t", &text[..cut]);
-            if let Err(e) = Format::Fortigate.parse(&source, &Hints::default()) {
-                assert!(!e.hint.is_empty());
-            }
-        }
+        common::truncations_parse_or_hint(Format::Fortigate, &text, &hints, 20, |len| {
+            common::lcg(&mut seed) as usize % len
+        });
     }
 }
 
 #[test]
 fn other_vendors_renderings_are_not_taken_for_fortios() {
-    for vendor in Vendor::ALL
-        .iter()
-        .copied()
-        .filter(|v| v.family() != "fortigate")
-    {
-        let text = common::render(vendor, "rfc-baseline", &Options::default());
-        assert!(
-            Format::Fortigate.fingerprint(&text) < 30,
-            "{vendor}: {}",
-            Format::Fortigate.fingerprint(&text)
-        );
-        assert_ne!(Format::detect(&text), Ok(Format::Fortigate), "{vendor}");
-        let source = Source::new("t", text.as_str());
-        if let Err(e) = Format::Fortigate.parse(&source, &Hints::default()) {
-            assert!(!e.hint.is_empty(), "{vendor}");
-        }
-    }
+    common::assert_renderings_claimed_only_by_own(
+        Format::Fortigate,
+        |v| v.family() == "fortigate",
+        "rfc-baseline",
+        &Options::default(),
+        29,
+    );
 }
 
 fn shuffled_lines(text: &str, seed: u64) -> String {
     let mut lines: Vec<&str> = text.lines().collect();
     let mut state = seed;
     for i in (1..lines.len()).rev() {
-        let j = (lcg(&mut state) as usize) % (i + 1);
+        let j = (common::lcg(&mut state) as usize) % (i + 1);
         lines.swap(i, j);
     }
     lines.join("\n")

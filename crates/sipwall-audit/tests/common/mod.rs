@@ -189,9 +189,14 @@ pub fn fixture_text(dir: &str, name: &str) -> String {
 /// `text` (named `name`) parsed as `format` with default hints, and its source; panics with
 /// the error (for texts that must parse).
 pub fn read(format: Format, name: &str, text: &str) -> (Source, Parsed) {
+    read_with(format, name, text, &Hints::default())
+}
+
+/// [`read`] with `hints`.
+pub fn read_with(format: Format, name: &str, text: &str, hints: &Hints) -> (Source, Parsed) {
     let source = Source::new(name, text);
     let parsed = format
-        .parse(&source, &Hints::default())
+        .parse(&source, hints)
         .unwrap_or_else(|e| panic!("{name}: {e} at {:?} ({})", e.span, e.hint));
     (source, parsed)
 }
@@ -231,19 +236,69 @@ pub fn corpus_parsed(
 
 /// Each text is refused as `format`, with a hint.
 pub fn assert_refused_with_hint(format: Format, texts: &[&str]) {
+    assert_refused_with_hint_naming(format, texts, "");
+}
+
+/// Each text is refused as `format`, with a hint that contains `needle`.
+pub fn assert_refused_with_hint_naming(format: Format, texts: &[&str], needle: &str) {
     for text in texts {
         let err = format
             .parse(&Source::new("x", *text), &Hints::default())
             .expect_err(text);
         assert!(!err.hint.is_empty(), "{text:?}");
+        assert!(err.hint.contains(needle), "{text:?}: {}", err.hint);
     }
 }
 
-/// Reading `text` as `format` does not panic, and an error carries a hint.
-pub fn assert_parses_or_hints(format: Format, text: &str, hints: &Hints) {
-    if let Err(e) = format.parse(&Source::new("x", text), hints) {
-        assert!(!e.hint.is_empty(), "{format}: {e} in {text:?}");
+/// Reading `text` as `format` does not panic, and an error carries a hint; the parse, when it
+/// succeeds, for the caller's own checks.
+pub fn assert_parses_or_hints(format: Format, text: &str, hints: &Hints) -> Option<Parsed> {
+    match format.parse(&Source::new("x", text), hints) {
+        Ok(parsed) => Some(parsed),
+        Err(e) => {
+            assert!(!e.hint.is_empty(), "{format}: {e} in {text:?}");
+            None
+        }
     }
+}
+
+/// One xorshift64 step: the next value of `seed`.
+pub fn xorshift(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
+
+/// One step of the 64-bit LCG (Knuth's MMIX constants): the high 31 bits of the next `seed`.
+pub fn lcg(seed: &mut u64) -> u64 {
+    *seed = seed
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
+    *seed >> 33
+}
+
+/// `count` prefixes of `text` cut at `at(text.len())` (moved back to a char boundary) each
+/// read as `format`: no panic, an error carries a hint. The prefixes that parse, with their
+/// parses, for the vendor's own checks.
+pub fn truncations_parse_or_hint<'t>(
+    format: Format,
+    text: &'t str,
+    hints: &Hints,
+    count: usize,
+    mut at: impl FnMut(usize) -> usize,
+) -> Vec<(&'t str, Parsed)> {
+    let mut parsed = Vec::new();
+    for _ in 0..count {
+        let mut cut = at(text.len());
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        if let Some(p) = assert_parses_or_hints(format, &text[..cut], hints) {
+            parsed.push((&text[..cut], p));
+        }
+    }
+    parsed
 }
 
 /// `count` prefixes of `text` cut at deterministic (xorshift from `seed`) char boundaries each
@@ -255,38 +310,35 @@ pub fn assert_truncations_parse_or_hint(
     seed: &mut u64,
     count: usize,
 ) {
-    for _ in 0..count {
-        *seed ^= *seed << 13;
-        *seed ^= *seed >> 7;
-        *seed ^= *seed << 17;
-        let mut cut = (*seed % text.len() as u64) as usize;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        assert_parses_or_hints(format, &text[..cut], hints);
-    }
+    truncations_parse_or_hint(format, text, hints, count, |len| {
+        (xorshift(seed) % len as u64) as usize
+    });
 }
 
 /// Every vendor's rendering of `profile_id`: detected as `format` exactly when `own(vendor)`;
 /// another vendor's scores at most `max_foreign` in `format`'s fingerprint; reading any of
-/// them as `format` does not panic and an error carries a hint.
+/// them as `format` does not panic and an error carries a hint. The own vendors' renderings,
+/// for the vendor's own checks.
 pub fn assert_renderings_claimed_only_by_own(
     format: Format,
     own: impl Fn(Vendor) -> bool,
     profile_id: &str,
     options: &Options,
     max_foreign: u32,
-) {
+) -> Vec<(Vendor, String)> {
+    let mut owns = Vec::new();
     for vendor in Vendor::ALL.iter().copied() {
         let text = render(vendor, profile_id, options);
         let detected = Format::detect(&text).ok();
+        assert_parses_or_hints(format, &text, &Hints::default());
         if own(vendor) {
             assert_eq!(detected, Some(format), "{vendor:?}");
+            owns.push((vendor, text));
         } else {
             assert_ne!(detected, Some(format), "{vendor:?}");
             let score = format.fingerprint(&text);
             assert!(score <= max_foreign, "{vendor:?}: fingerprint {score}");
         }
-        assert_parses_or_hints(format, &text, &Hints::default());
     }
+    owns
 }
