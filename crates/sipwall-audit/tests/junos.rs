@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use proptest::prelude::*;
 use sipwall_audit::device::{AlgState, Certainty, Device, Evidence, FilterRule, Path, UdpTimeout};
 use sipwall_audit::{Format, Hints, LineClass, Parsed, Source};
@@ -18,18 +16,11 @@ use sipwall_firewall::{Options, Policy, Vendor};
 // ------------------------------------------------------------------ helpers
 
 fn fixture(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/junos")
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    common::fixture_text("junos", name)
 }
 
 fn parse_with(name: &str, text: &str, hints: &Hints) -> (Source, Parsed) {
-    let source = Source::new(name, text);
-    let parsed = Format::Junos
-        .parse(&source, hints)
-        .unwrap_or_else(|e| panic!("{name}: {e} at {:?} ({})", e.span, e.hint));
-    (source, parsed)
+    common::read_with(Format::Junos, name, text, hints)
 }
 
 fn parse_fixture(name: &str) -> (Source, Parsed) {
@@ -603,23 +594,13 @@ fn corpus_parses_with_coverage_floors() {
         .filter(|n| *n != "SOURCES.md")
         .collect();
     assert_eq!(names.len(), floors.len(), "corpus files: {names:?}");
-    for (name, text) in &files {
-        let Some(&(_, floor)) = floors.iter().find(|(n, _)| n == name) else {
+    let floor = |name: &str| {
+        let Some(&(_, floor)) = floors.iter().find(|(n, _)| *n == name) else {
             panic!("no floor for corpus file {name}");
         };
-        let (_, parsed) = parse_with(name, text, &Hints::default());
-        let s = parsed.coverage.summary();
-        let share = (s.understood + s.ignored) as f64 / s.total().max(1) as f64;
-        eprintln!(
-            "{name}: understood {} ignored {} unknown {} ({:.0} % read)",
-            s.understood,
-            s.ignored,
-            s.unknown,
-            share * 100.0
-        );
-        assert!(share >= floor, "{name}: {share:.2} < {floor}");
-        assert_eq!(Format::detect(text).unwrap(), Format::Junos, "{name}");
-    }
+        floor
+    };
+    common::corpus_parsed(Format::Junos, files, floor);
 }
 
 #[test]
@@ -981,34 +962,18 @@ fn garbage_empty_binary_and_other_formats() {
         "hello world\n",
         "}}}}\n{{{{\n;;;\n",
     ] {
-        let source = Source::new("bad", text);
-        match Format::Junos.parse(&source, &hints) {
-            Ok(_) => {}
-            Err(e) => assert!(!e.hint.is_empty(), "{text:?}: {e}"),
-        }
+        common::assert_parses_or_hints(Format::Junos, text, &hints);
     }
-    let source = Source::new("empty", "");
-    let err = Format::Junos.parse(&source, &hints).unwrap_err();
-    assert!(err.hint.contains("display set"));
+    common::assert_refused_with_hint_naming(Format::Junos, &[""], "display set");
     // Every other vendor's rendering: never detected as Junos, never claimed, no panic.
-    for vendor in Vendor::ALL.iter().filter(|v| **v != Vendor::JuniperSrx) {
-        for id in ["fonality-pbxtra-premise", "algar-cloudphone-pro"] {
-            let text = common::render(*vendor, id, &Options::default());
-            assert_eq!(
-                Format::Junos.fingerprint(&text),
-                0,
-                "{vendor:?}/{id} claimed as Junos"
-            );
-            assert_ne!(
-                Format::detect(&text).ok(),
-                Some(Format::Junos),
-                "{vendor:?}"
-            );
-            let source = Source::new("other", text.as_str());
-            if let Err(e) = Format::Junos.parse(&source, &hints) {
-                assert!(!e.hint.is_empty());
-            }
-        }
+    for id in ["fonality-pbxtra-premise", "algar-cloudphone-pro"] {
+        common::assert_renderings_claimed_only_by_own(
+            Format::Junos,
+            |v| v == Vendor::JuniperSrx,
+            id,
+            &Options::default(),
+            0,
+        );
     }
     // Other vendors' corpus files are not claimed either.
     for dir in [
@@ -1029,31 +994,19 @@ fn garbage_empty_binary_and_other_formats() {
 #[test]
 fn truncated_renderings_parse_partially() {
     let mut seed: u64 = 0x5eed_1234_abcd_0001;
-    let mut next = move || {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        seed >> 33
-    };
     let texts: Vec<String> = common::profile_ids()
         .into_iter()
         .map(|id| common::render(Vendor::JuniperSrx, id, &srx_options()))
         .chain(std::iter::once(fixture("srx340-branch-curly.conf")))
         .collect();
     for text in &texts {
-        for _ in 0..20 {
-            let mut cut = (next() as usize) % (text.len() + 1);
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            let source = Source::new("cut", &text[..cut]);
-            match Format::Junos.parse(&source, &Hints::default()) {
-                Ok(parsed) => {
-                    let s = parsed.coverage.summary();
-                    assert!(s.total() <= source.line_count());
-                }
-                Err(e) => assert!(!e.hint.is_empty()),
-            }
+        let cut = |len| common::lcg(&mut seed) as usize % (len + 1);
+        let hints = Hints::default();
+        for (prefix, parsed) in
+            common::truncations_parse_or_hint(Format::Junos, text, &hints, 20, cut)
+        {
+            let s = parsed.coverage.summary();
+            assert!(s.total() <= Source::new("cut", prefix).line_count());
         }
     }
 }
