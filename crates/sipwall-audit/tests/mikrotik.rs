@@ -30,17 +30,9 @@ fn hints() -> Hints {
 }
 
 fn fixture(name: &str) -> (Source, Parsed) {
-    let path = format!(
-        "{}/tests/fixtures/mikrotik/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let text = common::fixture_text("mikrotik", name);
     assert_eq!(Format::detect(&text).ok(), Some(Format::Mikrotik), "{name}");
-    let source = Source::new(name, text);
-    let parsed = Format::Mikrotik
-        .parse(&source, &Hints::default())
-        .unwrap_or_else(|e| panic!("{name}: {e} ({})", e.hint));
-    (source, parsed)
+    common::read(Format::Mikrotik, name, &text)
 }
 
 fn net(text: &str) -> Address {
@@ -662,27 +654,14 @@ const CORPUS_FLOORS: &[(&str, f64)] = &[
 fn corpus_parses_with_coverage() {
     let files = common::corpus_files("mikrotik");
     assert_eq!(files.len(), CORPUS_FLOORS.len());
-    for (name, text) in files {
-        let floor = CORPUS_FLOORS
+    let floor = |name: &str| {
+        CORPUS_FLOORS
             .iter()
             .find(|(n, _)| *n == name)
             .unwrap_or_else(|| panic!("no coverage floor for {name}"))
-            .1;
-        assert_eq!(Format::detect(&text).ok(), Some(Format::Mikrotik), "{name}");
-        let source = Source::new(&name, text);
-        let parsed = Format::Mikrotik
-            .parse(&source, &Hints::default())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let summary = parsed.coverage.summary();
-        let known = (summary.understood + summary.ignored) as f64 / summary.total() as f64;
-        eprintln!(
-            "{name}: understood {} ignored {} unknown {} ({:.1} % known)",
-            summary.understood,
-            summary.ignored,
-            summary.unknown,
-            known * 100.0
-        );
-        assert!(known >= floor, "{name}: {known} < {floor}");
+            .1
+    };
+    for (_, parsed) in common::corpus_parsed(Format::Mikrotik, files, floor) {
         assert!(!parsed.device.sip_alg.is_empty());
         assert!(!parsed.device.udp_timeouts.is_empty());
         assert_eq!(parsed.device.default_actions.len(), 3);
@@ -693,10 +672,8 @@ fn corpus_parses_with_coverage() {
 fn corpus_facts() {
     let files = common::corpus_files("mikrotik");
     let get = |name: &str| {
-        let text = files.iter().find(|(n, _)| n == name).unwrap().1.clone();
-        let source = Source::new(name, text);
-        let parsed = Format::Mikrotik.parse(&source, &Hints::default()).unwrap();
-        (source, parsed)
+        let (_, text) = files.iter().find(|(n, _)| n == name).unwrap();
+        common::read(Format::Mikrotik, name, text)
     };
     // The SIP helper switched off.
     let (source, parsed) = get("disable_service.rsc");
@@ -932,7 +909,7 @@ fn explained_rendering_round_trips() {
 
 #[test]
 fn not_routeros_is_an_error_with_a_hint() {
-    for text in [
+    let texts = [
         "",
         "\n\n   \n",
         "# only a comment\n",
@@ -941,12 +918,8 @@ fn not_routeros_is_an_error_with_a_hint() {
         "config firewall policy\n    edit 1\n        set action accept\n    next\nend\n",
         "<?xml version=\"1.0\"?>\n<pfsense><version>23.3</version></pfsense>\n",
         "\u{0}\u{1}binary\u{0}",
-    ] {
-        let error = Format::Mikrotik
-            .parse(&Source::new("x", text), &Hints::default())
-            .expect_err(text);
-        assert!(error.hint.contains("/export"), "{text:?}: {}", error.hint);
-    }
+    ];
+    common::assert_refused_with_hint_naming(Format::Mikrotik, &texts, "/export");
     let error = Format::Mikrotik
         .parse(&Source::new("x", "\n\nnot a command\n"), &Hints::default())
         .unwrap_err();
@@ -955,32 +928,17 @@ fn not_routeros_is_an_error_with_a_hint() {
 
 #[test]
 fn other_vendors_renderings_are_not_claimed() {
-    let options = Options::default();
-    for vendor in Vendor::ALL.iter().copied() {
-        let text = common::render(vendor, "rfc-baseline", &options);
-        let score = mikrotik::fingerprint(&text);
-        if vendor.family() == "mikrotik" {
-            assert_eq!(score, 100, "{vendor}");
-            assert_eq!(Format::detect(&text).ok(), Some(Format::Mikrotik));
-        } else {
-            assert_eq!(score, 0, "{vendor}");
-            assert_ne!(
-                Format::detect(&text).ok(),
-                Some(Format::Mikrotik),
-                "{vendor}"
-            );
-            // Parsing it anyway must not panic.
-            let _ = Format::Mikrotik.parse(&Source::new("x", text), &Hints::default());
-        }
+    let owns = common::assert_renderings_claimed_only_by_own(
+        Format::Mikrotik,
+        |v| v.family() == "mikrotik",
+        "rfc-baseline",
+        &Options::default(),
+        0,
+    );
+    assert_eq!(owns.len(), DIALECTS.len());
+    for (vendor, text) in owns {
+        assert_eq!(mikrotik::fingerprint(&text), 100, "{vendor}");
     }
-}
-
-/// A small deterministic generator (no randomness in tests).
-fn lcg(seed: &mut u64) -> u64 {
-    *seed = seed
-        .wrapping_mul(6_364_136_223_846_793_005)
-        .wrapping_add(1_442_695_040_888_963_407);
-    *seed >> 33
 }
 
 #[test]
@@ -993,19 +951,12 @@ fn truncated_renderings_parse_partially() {
             "algar-cloudphone-pro",
         ] {
             let text = common::render(vendor, id, &options());
-            for _ in 0..20 {
-                let mut cut = (lcg(&mut seed) as usize) % text.len();
-                while !text.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                let prefix = &text[..cut];
-                match Format::Mikrotik.parse(&Source::new("cut", prefix), &hints()) {
-                    Ok(parsed) => {
-                        assert!(!parsed.device.sip_alg.is_empty());
-                        assert!(!parsed.device.udp_timeouts.is_empty());
-                    }
-                    Err(error) => assert!(!error.hint.is_empty()),
-                }
+            let cut = |len| common::lcg(&mut seed) as usize % len;
+            for (_, parsed) in
+                common::truncations_parse_or_hint(Format::Mikrotik, &text, &hints(), 20, cut)
+            {
+                assert!(!parsed.device.sip_alg.is_empty());
+                assert!(!parsed.device.udp_timeouts.is_empty());
             }
         }
     }
@@ -1097,7 +1048,7 @@ proptest! {
         let mut lines: Vec<&str> = text.lines().collect();
         let mut state = seed;
         for i in (1..lines.len()).rev() {
-            let j = (lcg(&mut state) as usize) % (i + 1);
+            let j = (common::lcg(&mut state) as usize) % (i + 1);
             lines.swap(i, j);
         }
         let shuffled = lines.join("\n");
