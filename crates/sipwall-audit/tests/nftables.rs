@@ -8,7 +8,6 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
-use std::path::PathBuf;
 use std::process::Command;
 
 use proptest::prelude::*;
@@ -22,18 +21,11 @@ use sipwall_firewall::{Options, Vendor};
 // ---- helpers -----------------------------------------------------------------------------------
 
 fn fixture(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/nftables")
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    common::fixture_text("nftables", name)
 }
 
 fn parse(text: &str) -> (Source, Parsed) {
-    let source = Source::new("test", text);
-    let parsed = Format::Nftables
-        .parse(&source, &Hints::default())
-        .unwrap_or_else(|e| panic!("{e} at {:?} ({})", e.span, e.hint));
-    (source, parsed)
+    common::read(Format::Nftables, "test", text)
 }
 
 fn ports(ranges: &[(u16, u16)]) -> Ports {
@@ -662,17 +654,8 @@ fn sysctl_lines_alone_and_after_json() {
 fn corpus_files_parse_with_good_coverage() {
     let files = common::corpus_files("nftables");
     assert_eq!(files.len(), 2);
-    for (name, text) in files {
-        assert_eq!(Format::detect(&text).unwrap(), Format::Nftables, "{name}");
-        let source = Source::new(&name, text.as_str());
-        let parsed = Format::Nftables
-            .parse(&source, &Hints::default())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let summary = parsed.coverage.summary();
-        let share = (summary.understood + summary.ignored) as f64 / summary.total() as f64;
-        eprintln!("{name}: {summary:?} ({:.1} % read)", share * 100.0);
-        let floor = if name == "nft.conf" { 0.95 } else { 1.0 };
-        assert!(share >= floor, "{name}: {summary:?}");
+    let floor = |name: &str| if name == "nft.conf" { 0.95 } else { 1.0 };
+    for (name, parsed) in common::corpus_parsed(Format::Nftables, files, floor) {
         let device = &parsed.device;
         assert!(!enabled_alg_meets_5060(device), "{name}");
         if name.ends_with(".golden") {
@@ -982,27 +965,8 @@ fn nft_list_ruleset_of_each_ruleset_gives_the_script_facts() {
 
 // ---- robustness --------------------------------------------------------------------------------
 
-/// A small deterministic generator (no `rand` in the dependencies).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, bound: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) as usize) % bound.max(1)
-    }
-}
-
 fn must_not_panic(text: &str) {
-    let source = Source::new("t", text);
-    match Format::Nftables.parse(&source, &Hints::default()) {
-        Ok(parsed) => {
-            let _ = parsed.coverage.summary();
-        }
-        Err(e) => assert!(!e.hint.is_empty(), "{e:?}"),
-    }
+    common::assert_parses_or_hints(Format::Nftables, text, &Hints::default());
 }
 
 #[test]
@@ -1042,33 +1006,19 @@ fn garbage_empty_binary_and_other_vendors() {
     fan.push_str(" chain c40 { drop }\n}\n");
     must_not_panic(&fan);
 
-    let err = Format::Nftables
-        .parse(&Source::new("t", ""), &Hints::default())
-        .unwrap_err();
-    assert!(err.hint.contains("nft list ruleset"));
-
-    for vendor in Vendor::ALL
-        .iter()
-        .copied()
-        .filter(|v| *v != Vendor::Nftables)
-    {
-        let text = common::render(vendor, "fonality-pbxtra-premise", &Options::default());
-        assert_ne!(
-            Format::detect(&text).ok(),
-            Some(Format::Nftables),
-            "{vendor} rendering detected as nftables"
-        );
-        assert!(
-            sipwall_audit::formats::nftables::fingerprint(&text) < 30,
-            "{vendor}"
-        );
-        must_not_panic(&text);
-    }
+    common::assert_refused_with_hint_naming(Format::Nftables, &[""], "nft list ruleset");
+    common::assert_renderings_claimed_only_by_own(
+        Format::Nftables,
+        |v| v == Vendor::Nftables,
+        "fonality-pbxtra-premise",
+        &Options::default(),
+        29,
+    );
 }
 
 #[test]
 fn truncated_renderings_and_json_parse_partially() {
-    let mut rng = Lcg(0x5eed);
+    let mut seed = 0x5eed;
     let text = common::render(
         Vendor::Nftables,
         "fonality-pbxtra-premise",
@@ -1076,13 +1026,8 @@ fn truncated_renderings_and_json_parse_partially() {
     );
     let json = fixture("sip-helper-prerouting.json");
     for whole in [text.as_str(), json.as_str()] {
-        for _ in 0..20 {
-            let mut cut = rng.next(whole.len());
-            while !whole.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            must_not_panic(&whole[..cut]);
-        }
+        let cut = |len: usize| common::lcg(&mut seed) as usize % len.max(1);
+        common::truncations_parse_or_hint(Format::Nftables, whole, &Hints::default(), 20, cut);
     }
     // A JSON export cut inside its last element keeps the elements before.
     let cut = json.find("{\"table\": {\"family\": \"ip\"").unwrap() + 10;
@@ -1136,9 +1081,9 @@ proptest! {
     fn shuffled_renderings_never_panic(seed in any::<u64>()) {
         let text = common::render(Vendor::Nftables, "fonality-pbxtra-premise", &Options::default());
         let mut lines: Vec<&str> = text.lines().collect();
-        let mut rng = Lcg(seed);
+        let mut state = seed;
         for i in (1..lines.len()).rev() {
-            let j = rng.next(i + 1);
+            let j = common::lcg(&mut state) as usize % (i + 1);
             lines.swap(i, j);
         }
         must_not_panic(&lines.join("\n"));
