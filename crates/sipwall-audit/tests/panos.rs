@@ -16,10 +16,7 @@ use sipwall_firewall::{Options, Vendor};
 // ---- helpers ----
 
 fn fixture(name: &str) -> String {
-    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/panos")
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    common::fixture_text("panos", name)
 }
 
 fn hints(wan: &str, lan: &str) -> Hints {
@@ -30,11 +27,7 @@ fn hints(wan: &str, lan: &str) -> Hints {
 }
 
 fn parse(text: &str, hints: &Hints) -> (Source, Parsed) {
-    let source = Source::new("fixture", text);
-    let parsed = Format::Panos
-        .parse(&source, hints)
-        .unwrap_or_else(|e| panic!("{e} at {:?} ({})", e.span, e.hint));
-    (source, parsed)
+    common::read_with(Format::Panos, "fixture", text, hints)
 }
 
 /// The text of every span of a fact, joined.
@@ -573,20 +566,7 @@ fn corpus_files_parse_with_high_coverage_and_are_detected() {
         floors.len(),
         "corpus changed: update the floors"
     );
-    for (name, text) in &files {
-        let (_, parsed) = parse(text, &Hints::default());
-        let summary = parsed.coverage.summary();
-        let known = (summary.understood + summary.ignored) as f64 / summary.total().max(1) as f64;
-        eprintln!(
-            "{name}: understood {} ignored {} unknown {} ({:.1} % known)",
-            summary.understood,
-            summary.ignored,
-            summary.unknown,
-            known * 100.0
-        );
-        let floor = floors[name.as_str()];
-        assert!(known >= floor, "{name}: {known} < {floor}");
-        assert_eq!(Format::detect(text), Ok(Format::Panos), "{name}");
+    for (name, parsed) in common::corpus_parsed(Format::Panos, files, |name| floors[name]) {
         // No export states an alg-override: the default is on.
         assert!(
             parsed
@@ -842,22 +822,8 @@ fn removing_or_weakening_safety_lines_yields_the_matching_finding() {
 
 // ---- 4. hostile input ----
 
-/// Every vendor's rendering of one profile.
-fn renderings() -> Vec<(Vendor, String)> {
-    Vendor::ALL
-        .iter()
-        .map(|v| {
-            (
-                *v,
-                common::render(*v, "fonality-pbxtra-premise", &options()),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn garbage_empty_binary_and_foreign_input() {
-    let panos = |text: &str| Format::Panos.parse(&Source::new("x", text), &Hints::default());
     for text in [
         "",
         "\n\n",
@@ -867,22 +833,16 @@ fn garbage_empty_binary_and_foreign_input() {
         "<config>",
         "<?xml version=\"1.0\"?><pfsense/>",
     ] {
-        if let Err(error) = panos(text) {
-            assert!(!error.hint.is_empty(), "{text:?}");
-        }
+        common::assert_parses_or_hints(Format::Panos, text, &Hints::default());
     }
-    assert!(panos("").is_err());
-    assert!(panos("\0").is_err());
-    for (vendor, text) in renderings() {
-        if vendor == Vendor::Panos {
-            continue;
-        }
-        assert_ne!(Format::detect(&text), Ok(Format::Panos), "{vendor:?}");
-        assert!(Format::Panos.fingerprint(&text) < 30, "{vendor:?}");
-        if let Err(error) = panos(&text) {
-            assert!(!error.hint.is_empty());
-        }
-    }
+    common::assert_refused_with_hint(Format::Panos, &["", "\0"]);
+    common::assert_renderings_claimed_only_by_own(
+        Format::Panos,
+        |v| v == Vendor::Panos,
+        "fonality-pbxtra-premise",
+        &options(),
+        29,
+    );
 }
 
 #[test]
@@ -896,22 +856,8 @@ fn truncated_renderings_and_exports_parse() {
     texts.push(fixture("set-app-override-udp.set"));
     let mut seed: u64 = 0x5eed_cafe;
     for text in &texts {
-        for _ in 0..20 {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let mut cut = (seed >> 33) as usize % text.len().max(1);
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            let prefix = &text[..cut];
-            match Format::Panos.parse(&Source::new("cut", prefix), &zone_hints()) {
-                Ok(parsed) => {
-                    let _ = parsed.coverage.summary();
-                }
-                Err(error) => assert!(!error.hint.is_empty()),
-            }
-        }
+        let cut = |len: usize| common::lcg(&mut seed) as usize % len.max(1);
+        common::truncations_parse_or_hint(Format::Panos, text, &zone_hints(), 20, cut);
     }
 }
 
