@@ -34,14 +34,9 @@ fn hints(wan: &str, lan: &str) -> Hints {
 }
 
 fn fixture(name: &str) -> (Source, Parsed) {
-    let path = format!("{}/tests/fixtures/vyos/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let text = common::fixture_text("vyos", name);
     assert_eq!(Format::detect(&text).ok(), Some(Format::Vyos), "{name}");
-    let source = Source::new(name, text);
-    let parsed = Format::Vyos
-        .parse(&source, &Hints::default())
-        .unwrap_or_else(|e| panic!("{name}: {e} ({})", e.hint));
-    (source, parsed)
+    common::read(Format::Vyos, name, &text)
 }
 
 /// The text of every span of the evidence.
@@ -159,14 +154,6 @@ fn default_of(device: &Device, path: Path) -> (Action, Certainty) {
         .find(|d| d.path == path)
         .expect("a default for every path");
     (d.action, d.evidence.certainty)
-}
-
-fn coverage_share(parsed: &Parsed) -> f64 {
-    let s = parsed.coverage.summary();
-    if s.total() == 0 {
-        return 1.0;
-    }
-    (s.understood + s.ignored) as f64 / s.total() as f64
 }
 
 // ------------------------------------------------------------------------------------------
@@ -564,7 +551,6 @@ fn vyos14_with_sip_disable_is_a_version_issue() {
 #[test]
 fn audits_of_the_fixtures_find_the_alg_where_it_is_on() {
     let options = options();
-    let fixtures = format!("{}/tests/fixtures/vyos", env!("CARGO_MANIFEST_DIR"));
     // (fixture, ALG-001 expected with this certainty, VER-001 expected).
     let cases: [(&str, Option<&str>, bool); 7] = [
         ("vyos13-office-alg-default.conf", Some("default"), false),
@@ -576,7 +562,7 @@ fn audits_of_the_fixtures_find_the_alg_where_it_is_on() {
         ("edgeos-hardened.conf", None, false),
     ];
     for (name, alg, version) in cases {
-        let text = std::fs::read_to_string(format!("{fixtures}/{name}")).expect("fixture");
+        let text = common::fixture_text("vyos", name);
         let report = common::audit_report(
             Format::Vyos,
             &text,
@@ -630,34 +616,25 @@ fn corpus_files_parse_with_coverage() {
     ]
     .into_iter()
     .collect();
-    let mut seen = 0;
-    for dir in ["vyos", "edgeos"] {
-        for (name, text) in common::corpus_files(dir) {
-            assert_eq!(
-                Format::detect(&text).ok(),
-                Some(Format::Vyos),
-                "{dir}/{name} not detected"
-            );
-            let parsed = common::parse(Format::Vyos, &text, &Hints::default());
-            let summary = parsed.coverage.summary();
-            let share = coverage_share(&parsed);
-            eprintln!(
-                "{dir}/{name}: understood {} ignored {} unknown {} ({:.1} % known)",
-                summary.understood,
-                summary.ignored,
-                summary.unknown,
-                share * 100.0
-            );
-            let floor = floors
-                .get(name.as_str())
-                .unwrap_or_else(|| panic!("no floor for {name}"));
-            assert!(share >= *floor, "{name}: {share}");
-            assert!(parsed.device.vendor.is_some());
-            assert_eq!(parsed.device.sip_alg.len(), 1);
-            seen += 1;
-        }
+    let files: Vec<(String, String)> = ["vyos", "edgeos"]
+        .into_iter()
+        .flat_map(|dir| {
+            common::corpus_files(dir)
+                .into_iter()
+                .map(move |(name, text)| (format!("{dir}/{name}"), text))
+        })
+        .collect();
+    assert_eq!(files.len(), floors.len());
+    let floor = |path: &str| {
+        let name = path.split_once('/').unwrap().1;
+        *floors
+            .get(name)
+            .unwrap_or_else(|| panic!("no floor for {name}"))
+    };
+    for (name, parsed) in common::corpus_parsed(Format::Vyos, files, floor) {
+        assert!(parsed.device.vendor.is_some(), "{name}");
+        assert_eq!(parsed.device.sip_alg.len(), 1, "{name}");
     }
-    assert_eq!(seen, floors.len());
 }
 
 #[test]
@@ -1154,7 +1131,7 @@ fn parse_any(text: &str) -> Result<Parsed, sipwall_audit::ParseError> {
 
 #[test]
 fn garbage_empty_and_binary_inputs_error_with_a_hint() {
-    for text in [
+    let texts = [
         "",
         "\n\n   \n",
         "\0\u{1}\u{2}binary",
@@ -1162,35 +1139,23 @@ fn garbage_empty_and_binary_inputs_error_with_a_hint() {
         "{{{{ }}}}",
         "set\nset\n",
         "<?xml version=\"1.0\"?><pfsense></pfsense>",
-    ] {
-        match parse_any(text) {
-            Ok(parsed) => panic!("{text:?} parsed: {:?}", parsed.coverage.summary()),
-            Err(error) => {
-                assert!(!error.hint.is_empty(), "{text:?}");
-                assert!(
-                    error.hint.contains("show configuration commands"),
-                    "{text:?}"
-                );
-            }
-        }
-    }
+    ];
+    common::assert_refused_with_hint_naming(Format::Vyos, &texts, "show configuration commands");
 }
 
 #[test]
 fn other_vendors_renderings_are_not_taken_for_vyos() {
-    let options = Options::default();
-    for vendor in Vendor::ALL {
-        let text = common::render(*vendor, "fonality-pbxtra-premise", &options);
+    let owns = common::assert_renderings_claimed_only_by_own(
+        Format::Vyos,
+        |v| DIALECTS.contains(&v),
+        "fonality-pbxtra-premise",
+        &Options::default(),
+        29,
+    );
+    assert_eq!(owns.len(), DIALECTS.len());
+    for (vendor, text) in owns {
         let score = Format::Vyos.fingerprint(&text);
-        if DIALECTS.contains(vendor) {
-            assert!(score >= 90, "{vendor}: {score}");
-        } else {
-            assert!(score < 30, "{vendor}: {score}");
-            // Parsing it anyway never panics; an error carries a hint.
-            if let Err(error) = parse_any(&text) {
-                assert!(!error.hint.is_empty());
-            }
-        }
+        assert!(score >= 90, "{vendor}: {score}");
     }
     // Other formats in the corpus.
     for dir in [
@@ -1216,12 +1181,7 @@ fn other_vendors_renderings_are_not_taken_for_vyos() {
 fn cuts(seed: u64, len: usize, count: usize) -> Vec<usize> {
     let mut state = seed | 1;
     (0..count)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % (len as u64 + 1)) as usize
-        })
+        .map(|_| (common::xorshift(&mut state) % (len as u64 + 1)) as usize)
         .collect()
 }
 
@@ -1233,18 +1193,12 @@ fn truncated_exports_parse_partially_or_error_with_a_hint() {
         .collect();
     texts.extend(common::corpus_files("edgeos").into_iter().map(|(_, t)| t));
     for (i, text) in texts.iter().enumerate() {
-        for cut in cuts(0x5eed + i as u64, text.len(), 20) {
-            let mut end = cut.min(text.len());
-            while !text.is_char_boundary(end) {
-                end -= 1;
-            }
-            match parse_any(&text[..end]) {
-                Ok(parsed) => {
-                    assert_eq!(parsed.device.sip_alg.len(), 1);
-                    assert_eq!(parsed.device.default_actions.len(), 3);
-                }
-                Err(error) => assert!(!error.hint.is_empty()),
-            }
+        let mut cuts = cuts(0x5eed + i as u64, text.len(), 20).into_iter();
+        let hints = Hints::default();
+        let cut = |_| cuts.next().unwrap();
+        for (_, parsed) in common::truncations_parse_or_hint(Format::Vyos, text, &hints, 20, cut) {
+            assert_eq!(parsed.device.sip_alg.len(), 1);
+            assert_eq!(parsed.device.default_actions.len(), 3);
         }
     }
 }
