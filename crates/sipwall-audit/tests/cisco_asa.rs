@@ -577,14 +577,8 @@ fn renderings_audit_clean() {
 /// The finding ids a mutation adds to the rendering's own.
 fn added(id: &str, original: &str, mutated: &str) -> Vec<&'static str> {
     assert_ne!(original, mutated, "the mutation changed nothing");
-    let options = outside_inside();
-    let before = common::audit_ids(Format::CiscoAsa, original, &Hints::default(), id, &options);
-    let mut after = common::audit_ids(Format::CiscoAsa, mutated, &Hints::default(), id, &options);
-    for known in before {
-        if let Some(at) = after.iter().position(|x| *x == known) {
-            after.remove(at);
-        }
-    }
+    let context = (&Hints::default(), id, &outside_inside());
+    let mut after = common::added_ids(Format::CiscoAsa, original, mutated, context);
     after.dedup();
     after
 }

@@ -857,17 +857,8 @@ fn new_findings(id: &str, vendor: Vendor, mutate: impl Fn(&str) -> String) -> Ve
     let text = applied(id, vendor, &options);
     let changed = mutate(&text);
     assert_ne!(changed, text, "{id} {vendor}: the mutation changed nothing");
-    let mut before = common::audit_ids(Format::Fortigate, &text, &Hints::default(), id, &options);
-    let after = common::audit_ids(Format::Fortigate, &changed, &Hints::default(), id, &options);
-    let mut added = Vec::new();
-    for finding in after {
-        match before.iter().position(|b| *b == finding) {
-            Some(at) => {
-                before.remove(at);
-            }
-            None => added.push(finding),
-        }
-    }
+    let context = (&Hints::default(), id, &options);
+    let mut added = common::added_ids(Format::Fortigate, &text, &changed, context);
     added.dedup();
     added
 }

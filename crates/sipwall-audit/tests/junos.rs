@@ -885,16 +885,8 @@ fn audits_of_renderings_keep_only_the_stated_limitations() {
 
 /// Finding ids of `mutated` that the unmutated rendering does not have.
 fn new_findings(id: &str, text: &str, mutated: &str) -> Vec<&'static str> {
-    let options = srx_options();
-    let hints = Hints::default();
-    let mut before = common::audit_ids(Format::Junos, text, &hints, id, &options);
-    let mut after = common::audit_ids(Format::Junos, mutated, &hints, id, &options);
-    for found in std::mem::take(&mut before) {
-        if let Some(at) = after.iter().position(|a| *a == found) {
-            after.remove(at);
-        }
-    }
-    after
+    let context = (&Hints::default(), id, &srx_options());
+    common::added_ids(Format::Junos, text, mutated, context)
 }
 
 #[test]

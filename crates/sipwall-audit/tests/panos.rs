@@ -729,14 +729,8 @@ fn audit_of_renderings_finds_only_the_stated_limitations() {
 
 /// `audit(mutated) - audit(original)`, as sorted ids (with repeats).
 fn added(original: &str, mutated: &str, profile: &str) -> Vec<&'static str> {
-    let before = audit_ids(original, &zone_hints(), profile, &options());
-    let mut after = audit_ids(mutated, &zone_hints(), profile, &options());
-    for id in before {
-        if let Some(at) = after.iter().position(|i| *i == id) {
-            after.remove(at);
-        }
-    }
-    after
+    let context = (&zone_hints(), profile, &options());
+    common::added_ids(Format::Panos, original, mutated, context)
 }
 
 fn removed(original: &str, mutated: &str, profile: &str) -> Vec<&'static str> {

@@ -497,13 +497,8 @@ fn renderings_audit_clean() {
 
 fn added(id: &str, original: &str, mutated: &str) -> Vec<&'static str> {
     assert_ne!(original, mutated, "the mutation changed nothing");
-    let before = common::audit_ids(Format::Pfsense, original, &Hints::default(), id, &options());
-    let mut after = common::audit_ids(Format::Pfsense, mutated, &Hints::default(), id, &options());
-    for known in before {
-        if let Some(at) = after.iter().position(|x| *x == known) {
-            after.remove(at);
-        }
-    }
+    let context = (&Hints::default(), id, &options());
+    let mut after = common::added_ids(Format::Pfsense, original, mutated, context);
     after.dedup();
     after
 }

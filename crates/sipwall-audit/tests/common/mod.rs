@@ -143,12 +143,7 @@ pub fn assert_source_port_limit_blocks(
     assert_ne!(original, mutated, "the mutation changed nothing");
     let before = blocked_flows(format, original, hints, profile_id, options);
     let after = blocked_flows(format, mutated, hints, profile_id, options);
-    let mut added = after.clone();
-    for known in &before {
-        if let Some(at) = added.iter().position(|x| x == known) {
-            added.remove(at);
-        }
-    }
+    let added = minus(after.clone(), &before);
     assert_eq!(
         added,
         vec![flow.to_string()],
@@ -169,6 +164,31 @@ pub fn assert_source_port_limit_blocks(
             "an accept from every source port covers the flow"
         );
     }
+}
+
+/// `after` with each item of `before` taken out once (a multiset difference; order kept).
+pub fn minus<T: PartialEq>(mut after: Vec<T>, before: &[T]) -> Vec<T> {
+    for known in before {
+        if let Some(at) = after.iter().position(|x| x == known) {
+            after.remove(at);
+        }
+    }
+    after
+}
+
+/// The finding ids [`audit_ids`] gives `mutated` beyond those it gives `original` (each of
+/// `original`'s taken out once), sorted, repeats kept.
+pub fn added_ids(
+    format: Format,
+    original: &str,
+    mutated: &str,
+    (hints, profile_id, options): (&Hints, &str, &Options),
+) -> Vec<&'static str> {
+    let before = audit_ids(format, original, hints, profile_id, options);
+    minus(
+        audit_ids(format, mutated, hints, profile_id, options),
+        &before,
+    )
 }
 
 /// `text` with `from` replaced by `to` (which must occur).
