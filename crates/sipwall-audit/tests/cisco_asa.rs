@@ -31,6 +31,18 @@ fn outside_inside() -> Options {
     }
 }
 
+/// The audit's finding ids for `text` (default hints) against built-in profile `profile` built
+/// with [`outside_inside`].
+fn audit_ids(text: &str, profile: &str) -> Vec<&'static str> {
+    common::audit_ids(
+        Format::CiscoAsa,
+        text,
+        &Hints::default(),
+        profile,
+        &outside_inside(),
+    )
+}
+
 /// The effective UDP timeout of `port` as the catalogue computes it: the last port-scoped
 /// timeout containing it, else the last global one.
 fn effective(device: &Device, port: u16) -> Option<(Option<u32>, Option<u32>)> {
@@ -140,13 +152,7 @@ fn factory_global_policy_inspects_sip() {
     // SSH and ASDM are open on inside only: nothing to the box from the WAN.
     assert!(device.filters.iter().all(|f| f.path != Path::ToDevice));
 
-    let ids = common::audit_ids(
-        Format::CiscoAsa,
-        &source.text,
-        &Hints::default(),
-        "rfc-baseline",
-        &outside_inside(),
-    );
+    let ids = audit_ids(&source.text, "rfc-baseline");
     assert!(ids.contains(&"ALG-001"), "{ids:?}");
 }
 
@@ -217,13 +223,7 @@ fn sip_absent_from_applied_list_and_tuned_timeouts() {
         vec![(Ports::single(8443), true), (Ports::single(22), true)]
     );
     assert_eq!(parsed.coverage.summary().unknown, 0);
-    let ids = common::audit_ids(
-        Format::CiscoAsa,
-        &source.text,
-        &Hints::default(),
-        "fonality-pbxtra-premise",
-        &outside_inside(),
-    );
+    let ids = audit_ids(&source.text, "fonality-pbxtra-premise");
     for id in ["ACL-003", "NAT-001"] {
         assert!(ids.contains(&id), "{id} in {ids:?}");
     }
@@ -292,13 +292,7 @@ fn interface_policy_inspects_sip_on_another_port() {
     );
     assert_eq!(parsed.coverage.summary().unknown, 0);
     // The profile's SIP is 5060: the ALG hooks 5080 only.
-    let ids = common::audit_ids(
-        Format::CiscoAsa,
-        &source.text,
-        &Hints::default(),
-        "rfc-baseline",
-        &outside_inside(),
-    );
+    let ids = audit_ids(&source.text, "rfc-baseline");
     assert!(ids.contains(&"ALG-002"), "{ids:?}");
     assert!(!ids.contains(&"ALG-001"), "{ids:?}");
 }
@@ -351,13 +345,7 @@ fn pre_8_3_nat_is_a_version_issue() {
     assert_eq!(texts.len(), 3);
     assert!(parsed.device.forwards.is_empty());
     assert_eq!(parsed.coverage.class(30), Some(LineClass::Unknown));
-    let ids = common::audit_ids(
-        Format::CiscoAsa,
-        &source.text,
-        &Hints::default(),
-        "rfc-baseline",
-        &outside_inside(),
-    );
+    let ids = audit_ids(&source.text, "rfc-baseline");
     assert!(ids.contains(&"VER-001"), "{ids:?}");
 }
 

@@ -33,6 +33,18 @@ fn options() -> Options {
     }
 }
 
+/// The audit's finding ids for `text` (default hints) against built-in profile `profile` built
+/// with [`options`].
+fn audit_ids(text: &str, profile: &str) -> Vec<&'static str> {
+    common::audit_ids(
+        Format::Pfsense,
+        text,
+        &Hints::default(),
+        profile,
+        &options(),
+    )
+}
+
 fn global_timeout(device: &Device) -> (Option<u32>, Option<u32>) {
     let timeout = device
         .udp_timeouts
@@ -88,13 +100,7 @@ fn siproxd_package_and_automatic_outbound_nat() {
     assert!(outbound[0].source.is_empty() && !outbound[0].conditional);
     assert!(outbound[1].conditional);
     assert_eq!(parsed.coverage.summary().unknown, 0);
-    let ids = common::audit_ids(
-        Format::Pfsense,
-        &source.text,
-        &Hints::default(),
-        "rfc-baseline",
-        &options(),
-    );
+    let ids = audit_ids(&source.text, "rfc-baseline");
     for id in ["ALG-001", "NAT-001"] {
         assert!(ids.contains(&id), "{id} in {ids:?}");
     }
@@ -196,13 +202,7 @@ fn opnsense_plugin_forwards_and_rate_limit() {
     assert_eq!(device.brute_force.len(), 1);
     assert_eq!(device.brute_force[0].ports, Ports::single(5061));
     assert_eq!(parsed.coverage.summary().unknown, 0);
-    let ids = common::audit_ids(
-        Format::Pfsense,
-        &source.text,
-        &Hints::default(),
-        "fonality-pbxtra-premise",
-        &options(),
-    );
+    let ids = audit_ids(&source.text, "fonality-pbxtra-premise");
     for id in ["ACL-003", "ACL-004", "NAT-001"] {
         assert!(ids.contains(&id), "{id} in {ids:?}");
     }
@@ -230,13 +230,7 @@ fn one_to_one_nat_and_webgui_on_wan() {
     assert_eq!(to_device.len(), 1);
     assert_eq!(to_device[0].destination_ports, Ports::single(443));
     assert_eq!(to_device[0].action, Action::Accept);
-    let ids = common::audit_ids(
-        Format::Pfsense,
-        &source.text,
-        &Hints::default(),
-        "fonality-pbxtra-premise",
-        &options(),
-    );
+    let ids = audit_ids(&source.text, "fonality-pbxtra-premise");
     assert!(ids.contains(&"ACL-004"), "{ids:?}");
 }
 
