@@ -5,7 +5,7 @@
 mod common;
 
 use proptest::prelude::*;
-use sipwall_audit::device::{Certainty, Device, Path};
+use sipwall_audit::device::{Certainty, DefaultAction, Device, Path};
 use sipwall_audit::formats::mikrotik;
 use sipwall_audit::{Format, Hints, LineClass, Parsed, Source};
 use sipwall_firewall::model::{Action, Address, Direction, PortRange, Ports, Protocol};
@@ -101,11 +101,15 @@ fn verdict(
         }
         return rule.action;
     }
+    default_on(device, path).action
+}
+
+/// The default action of `path`.
+fn default_on(device: &Device, path: Path) -> &DefaultAction {
     device
         .default_actions
         .iter()
         .find(|d| d.path == path)
-        .map(|d| d.action)
         .expect("a default for every path")
 }
 
@@ -210,11 +214,7 @@ fn v7_default_configuration_leaves_the_helper_on() {
     );
 
     // The router itself: everything from the WAN dropped by the last input rule.
-    let to_device = device
-        .default_actions
-        .iter()
-        .find(|d| d.path == Path::ToDevice)
-        .unwrap();
+    let to_device = default_on(device, Path::ToDevice);
     assert_eq!(to_device.action, Action::Drop);
     assert_eq!(to_device.evidence.certainty, Certainty::Explicit);
     assert!(
@@ -324,15 +324,7 @@ fn v6_export_with_the_helper_switched_on_explicitly() {
 
     // FastTrack marks established connections, RTP included.
     assert!(device.offload[0].ports.is_any());
-    assert_eq!(
-        device
-            .default_actions
-            .iter()
-            .find(|d| d.path == Path::ToDevice)
-            .unwrap()
-            .action,
-        Action::Drop
-    );
+    assert_eq!(default_on(device, Path::ToDevice).action, Action::Drop);
 }
 
 #[test]
@@ -411,11 +403,7 @@ fn v7_terse_export_hardened_for_voip() {
         ),
         Action::Accept
     );
-    let outbound_default = device
-        .default_actions
-        .iter()
-        .find(|d| d.path == Path::Outbound)
-        .unwrap();
+    let outbound_default = default_on(device, Path::Outbound);
     assert_eq!(outbound_default.action, Action::Drop);
     assert!(
         source
@@ -704,12 +692,7 @@ fn corpus_facts() {
     assert_eq!(device.forwards[0].to, Some("10.1.15.10".parse().unwrap()));
     // A filter baseline snippet without header: the last forward rule drops the rest.
     let (_, parsed) = get("firewall_default.rsc");
-    let outbound = parsed
-        .device
-        .default_actions
-        .iter()
-        .find(|d| d.path == Path::Outbound)
-        .unwrap();
+    let outbound = default_on(&parsed.device, Path::Outbound);
     assert_eq!(outbound.action, Action::Drop);
 }
 
