@@ -2,9 +2,27 @@
 //! profile, and reported as findings that point at the lines, say how sure they are, and give
 //! the fix rendered by `sipwall rules` for the same vendor and version.
 //!
-//! Layout: `source` (the text and spans into it), `formats/<vendor>` (one parser per export
-//! format, detection by fingerprint), `device` (the facts a parser reads), `coverage` (every
-//! line understood, ignored or unknown).
+//! Layout, in the order data flows: `source` (the text and spans into it), `formats/<vendor>`
+//! (one parser per export format, detection by fingerprint, shared Linux and port helpers),
+//! `device` (the facts a parser reads, in the firewall model's types, each with evidence and
+//! certainty), `coverage` (every line understood, ignored or unknown), `checks` (the rule
+//! catalogue against the profile's policy), `finding` (findings and the report), `fix` (the
+//! fix per finding, rendered by `sipwall rules`), `output` (text and SARIF; JSON is the
+//! serialised report).
+//!
+//! ```
+//! use sipwall_audit::{AuditOptions, Format, Hints, Source, audit};
+//! use sipwall_firewall::{Options, Policy, Vendor};
+//!
+//! let profile = sipwall_profile::builtin::find("rfc-baseline").unwrap().load().profile;
+//! let policy = Policy::from_profile(&profile, &Options::default()).unwrap();
+//! let text = Vendor::Nftables.render(&policy, false).text;
+//! let source = Source::new("rules.nft", text);
+//! let format = Format::detect(&source.text).unwrap();
+//! let parsed = format.parse(&source, &Hints::default()).unwrap();
+//! let report = audit(&policy, format, &parsed, &AuditOptions::default());
+//! assert!(report.findings.is_empty());
+//! ```
 
 pub mod checks;
 pub mod coverage;
