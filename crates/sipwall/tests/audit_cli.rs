@@ -16,7 +16,13 @@ fn sipwall() -> Command {
 /// `sipwall rules --vendor nftables --profile fonality-pbxtra` (interfaces wan0/lan0).
 fn rendering() -> String {
     let output = sipwall()
-        .args(["rules", "--vendor", "nftables", "--profile", "fonality-pbxtra"])
+        .args([
+            "rules",
+            "--vendor",
+            "nftables",
+            "--profile",
+            "fonality-pbxtra",
+        ])
         .output()
         .unwrap();
     assert!(output.status.success());
@@ -65,7 +71,13 @@ fn findings_exit_1_with_evidence_and_fix_unless_below_fail_on() {
             "fix (sipwall rules --vendor nftables",
         ));
     sipwall()
-        .args(["audit", "--profile", "fonality-pbxtra", "--fail-on", "critical"])
+        .args([
+            "audit",
+            "--profile",
+            "fonality-pbxtra",
+            "--fail-on",
+            "critical",
+        ])
         .arg(&file)
         .assert()
         .code(0);
@@ -211,7 +223,13 @@ fn too_much_unknown_withholds_the_verdict_and_strict_fails() {
     }
     let file = write(&dir, "rules.nft", &text);
     sipwall()
-        .args(["audit", "--profile", "fonality-pbxtra", "--format", "nftables"])
+        .args([
+            "audit",
+            "--profile",
+            "fonality-pbxtra",
+            "--format",
+            "nftables",
+        ])
         .arg(&file)
         .assert()
         .code(0)
