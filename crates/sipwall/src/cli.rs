@@ -30,7 +30,7 @@ pub enum Command {
     Rules(Box<RulesArgs>),
     /// Audit a firewall export against a profile: findings with the lines, certainty and fix
     Audit(Box<AuditArgs>),
-    /// Test this network live against a sipwall reflector: ports, inbound forwards (more to come)
+    /// Test this network live against a sipwall reflector: SIP ALG, NAT, binding lifetime, ports, media
     Check(Box<CheckArgs>),
     /// See it work: a local reflector and the full check against it (--lab: behind a real NAT
     /// with the kernel SIP ALG, as root)
