@@ -1121,8 +1121,15 @@ fn weakening_a_safety_line_gives_exactly_its_finding() {
             &["ACL-003"],
         ),
         (
-            "no brute-force ban for udp",
+            // udp/5060 is forwarded from the provider's addresses only: no ban needed there.
+            "no brute-force ban for udp (whitelisted forward)",
             "action=add-src-to-address-list address-list=sipwall-bf-sip-udp-ban",
+            None,
+            &[],
+        ),
+        (
+            "no brute-force ban for tcp",
+            "action=add-src-to-address-list address-list=sipwall-bf-sip-tcp-ban",
             None,
             &["ABU-001"],
         ),

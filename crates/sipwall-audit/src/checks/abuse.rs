@@ -22,6 +22,8 @@ pub(super) fn check(
         let exposed: Vec<_> = device
             .forwards
             .iter()
+            // A forward limited to the provider's addresses is not open to brute force.
+            .filter(|f| f.source.is_empty())
             .filter(|f| f.protocol.is_none_or(|p| p == limit.protocol))
             .filter(|f| f.inside_ports().intersect(&limit.ports).is_some())
             .collect();

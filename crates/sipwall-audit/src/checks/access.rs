@@ -12,7 +12,7 @@ use sipwall_profile::Purpose;
 use crate::device::{Certainty, Device, Evidence, Forward, Path};
 use crate::finding::{Concern, Finding, Severity};
 
-use super::walk::{Probe, Walk, union, walk, walk_each};
+use super::walk::{Probe, Walk, reachable, union, walk_each};
 use super::{Context, meets};
 
 pub(super) fn check(
@@ -23,6 +23,7 @@ pub(super) fn check(
 ) {
     required_flows(context, device, findings);
     sip_exposure(context, device, findings);
+    sip_on_device(context, device, findings);
     forbidden_inbound(context, device, findings);
     dmz_hosts(context, device, findings);
     rtp_range(context, device, findings);
@@ -89,8 +90,10 @@ fn required_flows(context: &Context, device: &Device, findings: &mut Vec<Finding
                 .iter()
                 .filter(|f| f.protocol.is_none_or(|p| p == protocol))
                 .filter(|f| f.to.is_none_or(|to| to == wanted.to))
+                // The profile's forwards keep the port: 15060 → 5060 does not forward 5060.
+                .filter(|f| f.to_ports.as_ref().is_none_or(|p| *p == f.outside_ports))
                 .fold(None, |acc: Option<Ports>, f| {
-                    Some(union(acc.as_ref(), f.inside_ports()))
+                    Some(union(acc.as_ref(), &f.outside_ports))
                 });
             let missing = match &present {
                 Some(present) => wanted.ports.subtract(present),
@@ -197,32 +200,11 @@ fn sip_exposure(context: &Context, device: &Device, findings: &mut Vec<Finding>)
         for (protocol, ports) in meets(&context.sip_ports, forward.protocol, forward.inside_ports())
         {
             let destination = target(forward);
-            let result = walk(
-                device,
-                Path::Inbound,
-                protocol,
-                Probe::Anyone,
-                &destination,
-                &ports,
-            );
+            let result = reachable(device, Path::Inbound, protocol, &destination, &ports);
             let Some(open) = result.accepted else {
                 continue;
             };
-            // The profile's own unrestricted inbound SIP (a PBX reachable by design).
-            let expected = context
-                .policy
-                .rules
-                .iter()
-                .filter(|r| {
-                    r.direction == Direction::Inbound
-                        && r.protocol == protocol
-                        && r.source.is_empty()
-                        && r.purpose
-                            .is_some_and(|p| matches!(p, Purpose::SipSignalling | Purpose::SipTls))
-                })
-                .fold(None, |acc: Option<Ports>, r| {
-                    Some(union(acc.as_ref(), &r.destination_ports))
-                });
+            let expected = unrestricted_inbound_sip(context, protocol);
             let open = match &expected {
                 Some(expected) => open.subtract(expected),
                 None => Some(open),
@@ -247,11 +229,7 @@ fn sip_exposure(context: &Context, device: &Device, findings: &mut Vec<Finding>)
                 ),
                 &forward.evidence,
             )
-            .rationale(
-                "SIP open to the world is found by scanners within minutes (SIPVicious and \
-                 friends) and brute-forced for toll fraud; accept SIP only from the provider's \
-                 addresses.",
-            )
+            .rationale(sip_exposure_rationale())
             .concern(Concern::Hygiene);
             for by in &result.accepted_by {
                 finding = finding.more_evidence(by.spans.iter().copied());
@@ -262,6 +240,72 @@ fn sip_exposure(context: &Context, device: &Device, findings: &mut Vec<Finding>)
             findings.push(finding);
         }
     }
+}
+
+/// ACL-002 on the firewall itself (a PBX host audited with `--live`, a router running a SIP
+/// service): an explicit rule accepting SIP from anyone. A default that accepts is not counted
+/// here: most routers run no SIP service.
+fn sip_on_device(context: &Context, device: &Device, findings: &mut Vec<Finding>) {
+    for (protocol, ports) in &context.sip_ports {
+        let result = reachable(device, Path::ToDevice, *protocol, &[], ports);
+        let Some(open) = result
+            .accepted
+            .as_ref()
+            .filter(|_| !result.accepted_by_default)
+        else {
+            continue;
+        };
+        let expected = unrestricted_inbound_sip(context, *protocol);
+        let open = match &expected {
+            Some(expected) => open.subtract(expected),
+            None => Some(open.clone()),
+        };
+        let (Some(open), Some(evidence)) = (open, result.accepted_by.first()) else {
+            continue;
+        };
+        let mut finding = Finding::new(
+            "ACL-002",
+            Severity::High,
+            "SIP reachable from any source on the internet",
+            format!("A rule accepts {protocol}/{open} on the firewall itself from every source."),
+            evidence,
+        )
+        .rationale(sip_exposure_rationale())
+        .concern(Concern::Hygiene);
+        if let Some(whitelist) = context
+            .policy
+            .hygiene
+            .source_whitelists
+            .iter()
+            .find(|w| w.protocol == *protocol && w.ports.intersect(&open).is_some())
+        {
+            finding = finding.origins(&whitelist.origins);
+        }
+        findings.push(finding);
+    }
+}
+
+/// The profile's own unrestricted inbound SIP ports (a PBX reachable by design).
+fn unrestricted_inbound_sip(context: &Context, protocol: Protocol) -> Option<Ports> {
+    context
+        .policy
+        .rules
+        .iter()
+        .filter(|r| {
+            r.direction == Direction::Inbound
+                && r.protocol == protocol
+                && r.source.is_empty()
+                && r.purpose
+                    .is_some_and(|p| matches!(p, Purpose::SipSignalling | Purpose::SipTls))
+        })
+        .fold(None, |acc: Option<Ports>, r| {
+            Some(union(acc.as_ref(), &r.destination_ports))
+        })
+}
+
+fn sip_exposure_rationale() -> &'static str {
+    "SIP open to the world is found by scanners within minutes (SIPVicious and friends) and \
+     brute-forced for toll fraud; accept SIP only from the provider's addresses."
 }
 
 /// ACL-003: ports the profile says must never be forwarded or opened.
@@ -301,20 +345,39 @@ fn forbidden_inbound(context: &Context, device: &Device, findings: &mut Vec<Find
                 );
             }
         }
-        let result = walk(
-            device,
-            Path::ToDevice,
-            forbidden.protocol,
-            Probe::Anyone,
-            &[],
-            &port,
-        );
+        // Routed (un-NATed, e.g. IPv6) inside hosts: an explicit accept on the forwarded path.
+        let routed = reachable(device, Path::Inbound, forbidden.protocol, &[], &port);
+        if !expected
+            && routed.accepted.is_some()
+            && !routed.accepted_by_default
+            && let Some(evidence) = routed.accepted_by.first()
+        {
+            findings.push(
+                Finding::new(
+                    "ACL-003",
+                    Severity::High,
+                    format!(
+                        "Forbidden inbound port accepted to inside hosts: {}",
+                        forbidden.service
+                    ),
+                    format!(
+                        "A rule accepts {}/{} ({}) from any source on the WAN to inside hosts.",
+                        forbidden.protocol, forbidden.port, forbidden.service
+                    ),
+                    evidence,
+                )
+                .rationale(forbidden_rationale())
+                .origins(&forbidden.origins)
+                .concern(Concern::Hygiene),
+            );
+        }
+        let result = reachable(device, Path::ToDevice, forbidden.protocol, &[], &port);
         if result.accepted.is_none() {
             continue;
         }
         if result.accepted_by_default {
             let default = result.accepted_by.last().copied();
-            if default.is_some_and(|e| e.certainty == Certainty::Explicit) {
+            if default.is_some_and(|e| e.certainty != Certainty::Unknown) {
                 open_by_default.push(format!(
                     "{}/{} ({})",
                     forbidden.protocol, forbidden.port, forbidden.service

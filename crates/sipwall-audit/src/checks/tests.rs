@@ -240,3 +240,103 @@ fn repeated_statements_become_one_finding_with_all_lines() {
     let lines: Vec<u32> = report.findings[0].evidence.iter().map(|s| s.line).collect();
     assert_eq!(lines, vec![3, 7, 9]);
 }
+
+/// A filter rule on `path` for one TCP or UDP port from anywhere.
+fn port_rule(path: Path, protocol: Protocol, port: u16, action: Action) -> FilterRule {
+    FilterRule {
+        path,
+        protocol: Some(protocol),
+        source: Vec::new(),
+        source_ports: Ports::Any,
+        destination: Vec::new(),
+        destination_ports: Ports::single(port),
+        action,
+        conditional: false,
+        evidence: Evidence::explicit([]),
+    }
+}
+
+#[test]
+fn exposure_of_forbidden_ports_is_found_however_it_is_written() {
+    let premise = policy("fonality-pbxtra-premise");
+    // A rate-limited accept still lets an attacker in.
+    let mut device = good();
+    device.filters.push(FilterRule {
+        conditional: true,
+        ..port_rule(Path::ToDevice, Protocol::Tcp, 22, Action::Accept)
+    });
+    assert!(ids(&premise, device).contains(&"ACL-003"));
+    // An accept limited to the WAN address is the same exposure.
+    let mut device = good();
+    device.filters.push(FilterRule {
+        destination: vec![sipwall_firewall::model::Address::Net(
+            "198.51.100.2/32".parse().unwrap(),
+        )],
+        ..port_rule(Path::ToDevice, Protocol::Tcp, 22, Action::Accept)
+    });
+    assert!(ids(&premise, device).contains(&"ACL-003"));
+    // A default accept known only from the vendor's documentation still leaves 22 open.
+    let mut device = good();
+    device.default_actions[2] = DefaultAction {
+        path: Path::ToDevice,
+        action: Action::Accept,
+        evidence: Evidence::default(VendorDefault {
+            statement: "a base chain without policy accepts",
+            versions: "all",
+            source: "nft(8)",
+        }),
+    };
+    assert!(ids(&premise, device).contains(&"ACL-003"));
+    // Routed inside hosts: an explicit accept on the forwarded path.
+    let mut device = good();
+    device
+        .filters
+        .push(port_rule(Path::Inbound, Protocol::Tcp, 22, Action::Accept));
+    assert!(ids(&premise, device).contains(&"ACL-003"));
+}
+
+#[test]
+fn sip_accepted_on_the_device_from_anyone_is_acl_002() {
+    let mut device = good();
+    device.filters.push(port_rule(
+        Path::ToDevice,
+        Protocol::Udp,
+        5060,
+        Action::Accept,
+    ));
+    assert_eq!(ids(&policy("rfc-baseline"), device), vec!["ACL-002"]);
+}
+
+#[test]
+fn a_forward_from_another_outside_port_is_not_the_required_forward() {
+    let premise = policy("fonality-pbxtra-premise");
+    let wanted = premise
+        .nat
+        .port_forwards
+        .iter()
+        .find(|f| f.ports == Ports::single(5060) && f.protocol == Some(Protocol::Udp))
+        .expect("the premise profile forwards udp/5060")
+        .clone();
+    let forward = |outside: u16| Forward {
+        protocol: Some(Protocol::Udp),
+        outside_ports: Ports::single(outside),
+        to: Some(wanted.to),
+        to_ports: (outside != 5060).then(|| Ports::single(5060)),
+        source: Vec::new(),
+        evidence: Evidence::explicit([]),
+    };
+    let missing = |outside| {
+        let mut device = good();
+        device.forwards.push(forward(outside));
+        let options = AuditOptions {
+            render_fixes: false,
+            ..AuditOptions::default()
+        };
+        audit(&premise, Format::Nftables, &parsed(device), &options)
+            .findings
+            .iter()
+            .any(|f| f.id == "ACL-001" && f.rules.contains(&wanted.name))
+    };
+    assert!(missing(15060));
+    assert!(!missing(5060));
+}

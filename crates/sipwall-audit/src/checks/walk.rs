@@ -45,6 +45,19 @@ pub struct Walk<'d> {
     pub accepted_by_default: bool,
 }
 
+/// What a walk proves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// That a required flow passes: an accept counts only when it surely covers the flow, a
+    /// drop as soon as it may hit it; rules that match only some packets are skipped.
+    Required,
+    /// That something is reachable from an arbitrary outside host: an accept counts as soon
+    /// as it may let it in (a rate-limited accept of a port still lets some in, so it counts
+    /// without deciding the port), a drop only when it surely stops it.
+    Exposure,
+}
+
+/// Whether a required flow passes the path.
 pub fn walk<'d>(
     device: &'d Device,
     path: Path,
@@ -53,19 +66,71 @@ pub fn walk<'d>(
     destination: &[Address],
     ports: &Ports,
 ) -> Walk<'d> {
+    evaluate(
+        device,
+        path,
+        protocol,
+        probe,
+        destination,
+        ports,
+        Mode::Required,
+    )
+}
+
+/// What of `ports` an arbitrary outside host can reach on the path (destination empty: any
+/// address).
+pub fn reachable<'d>(
+    device: &'d Device,
+    path: Path,
+    protocol: Protocol,
+    destination: &[Address],
+    ports: &Ports,
+) -> Walk<'d> {
+    evaluate(
+        device,
+        path,
+        protocol,
+        Probe::Anyone,
+        destination,
+        ports,
+        Mode::Exposure,
+    )
+}
+
+fn evaluate<'d>(
+    device: &'d Device,
+    path: Path,
+    protocol: Protocol,
+    probe: Probe<'_>,
+    destination: &[Address],
+    ports: &Ports,
+    mode: Mode,
+) -> Walk<'d> {
     let mut result = Walk::default();
     let mut remaining = Some(ports.clone());
     for rule in device.filters.iter().filter(|r| r.path == path) {
         let Some(left) = &remaining else { break };
-        if rule.conditional
-            || rule.protocol.is_some_and(|p| p != protocol)
-            || !source_matches(rule, probe)
-        {
+        if rule.protocol.is_some_and(|p| p != protocol) || !source_matches(rule, probe) {
             continue;
         }
-        let matches = match rule.action {
-            Action::Accept => covers(&rule.destination, destination),
-            Action::Drop => overlaps(&rule.destination, destination),
+        // A conditional accept of named ports (a rate limit, a schedule) still lets some of an
+        // attacker's packets in; one for all ports is a state match (replies), not exposure.
+        let partial_accept = mode == Mode::Exposure
+            && rule.conditional
+            && rule.action == Action::Accept
+            && !rule.destination_ports.is_any();
+        if rule.conditional && !partial_accept {
+            continue;
+        }
+        let matches = match (mode, rule.action) {
+            (Mode::Required, Action::Accept) | (Mode::Exposure, Action::Drop) => {
+                covers(&rule.destination, destination)
+            }
+            (Mode::Required, Action::Drop) => overlaps(&rule.destination, destination),
+            // Any address the accept opens is exposure when the probe may target anything.
+            (Mode::Exposure, Action::Accept) => {
+                destination.is_empty() || overlaps(&rule.destination, destination)
+            }
         } && source_ports_match(rule, probe);
         if !matches {
             continue;
@@ -73,7 +138,9 @@ pub fn walk<'d>(
         let Some(hit) = left.intersect(&rule.destination_ports) else {
             continue;
         };
-        remaining = left.subtract(&hit);
+        if !partial_accept {
+            remaining = left.subtract(&hit);
+        }
         record(&mut result, rule.action, hit, &rule.evidence);
     }
     if let Some(left) = remaining {
@@ -149,7 +216,11 @@ pub fn union(a: Option<&Ports>, b: &Ports) -> Ports {
 
 fn source_matches(rule: &FilterRule, probe: Probe<'_>) -> bool {
     match probe {
-        Probe::Inside(_) => true,
+        // Outbound, a source restriction on an accept is taken to name the LAN; a drop limited
+        // to some sources (a guest network) does not block the phones' flow.
+        Probe::Inside(_) => {
+            rule.action == Action::Accept || rule.source.is_empty() || covers_most(&rule.source)
+        }
         // A rule for "everyone but a few" (a negated whitelist, stored as the complement) still
         // catches an arbitrary source.
         Probe::Anyone => rule.source.is_empty() || covers_most(&rule.source),
@@ -491,6 +562,74 @@ mod tests {
         assert_eq!(wider.dropped, Some(Ports::single(5060)));
         let any = from(&Ports::Any);
         assert_eq!(any.accepted, None);
+    }
+
+    #[test]
+    fn exposure_counts_rate_limited_and_address_limited_accepts() {
+        let limited = FilterRule {
+            conditional: true,
+            ..rule(Action::Accept, Ports::single(22), Vec::new())
+        };
+        let to_wan_address = FilterRule {
+            destination: vec![net("198.51.100.2/32")],
+            ..rule(Action::Accept, Ports::single(23), Vec::new())
+        };
+        let state = FilterRule {
+            conditional: true,
+            ..rule(Action::Accept, Ports::Any, Vec::new())
+        };
+        let device = Device {
+            filters: vec![state, limited, to_wan_address],
+            default_actions: vec![DefaultAction {
+                path: Path::Inbound,
+                action: Action::Drop,
+                evidence: Evidence::explicit([]),
+            }],
+            ..Device::default()
+        };
+        let ports = Ports::from_ranges([PortRange::new(22, 24)]);
+        let open = reachable(&device, Path::Inbound, Protocol::Udp, &[], &ports);
+        assert_eq!(
+            open.accepted,
+            Some(Ports::from_ranges([PortRange::new(22, 23)]))
+        );
+        // The same rules do not make a required flow pass.
+        let required = walk(
+            &device,
+            Path::Inbound,
+            Protocol::Udp,
+            Probe::Anyone,
+            &[],
+            &ports,
+        );
+        assert_eq!(required.accepted, None);
+    }
+
+    #[test]
+    fn a_drop_for_another_inside_source_does_not_block_the_phones() {
+        let guest = FilterRule {
+            path: Path::Outbound,
+            ..rule(Action::Drop, Ports::Any, vec![net("192.168.50.0/24")])
+        };
+        let device = Device {
+            filters: vec![guest],
+            default_actions: vec![DefaultAction {
+                path: Path::Outbound,
+                action: Action::Accept,
+                evidence: Evidence::explicit([]),
+            }],
+            ..Device::default()
+        };
+        let any = Ports::Any;
+        let out = walk(
+            &device,
+            Path::Outbound,
+            Protocol::Udp,
+            Probe::Inside(&any),
+            &[],
+            &Ports::single(5060),
+        );
+        assert_eq!(out.accepted, Some(Ports::single(5060)));
     }
 
     #[test]
