@@ -170,7 +170,18 @@ fn modern_kernel_without_helper_rule_has_the_alg_off_by_default() {
         .iter()
         .find(|f| f.destination_ports == Ports::single(8443))
         .unwrap();
-    assert!(negated.conditional, "`! -s` is read conservatively");
+    // `! -s X` is everyone but X: the complement prefixes, so the walk can match it.
+    assert!(!negated.conditional);
+    assert!(!negated.source.is_empty());
+    let excluded = negated
+        .source
+        .iter()
+        .filter_map(|a| match a {
+            sipwall_firewall::model::Address::Net(net) => Some(net),
+            _ => None,
+        })
+        .any(|net| net.contains(&"10.0.0.1".parse::<std::net::IpAddr>().unwrap()));
+    assert!(!excluded, "{:?}", negated.source);
     // The IPv6 part adds its rules but the IPv4 policies stay the defaults.
     assert_eq!(
         d.default_actions

@@ -80,6 +80,10 @@ fn allowed(vendor: Vendor, profile: &str, options: &Options) -> Vec<&'static str
     if said(&["session-helper"]) {
         ids.push("ALG-001");
     }
+    // The drops for the router itself are left for the user to attach (VyOS 1.3, EdgeOS).
+    if said(&["router-input"]) {
+        ids.push("ACL-003");
+    }
     if policy.timeouts.is_empty() {
         ids.push("TMO-002");
     }

@@ -445,6 +445,29 @@ fn address(text: &str) -> Option<Option<Address>> {
         .then(|| Some(Address::Fqdn(text.to_ascii_lowercase())))
 }
 
+/// Every address of the families in `list` that `list` does not name; `None` when it names a
+/// host by DNS name.
+fn everything_but(list: &[Address]) -> Option<Vec<Address>> {
+    let mut nets = Vec::with_capacity(list.len());
+    for address in list {
+        match address {
+            Address::Net(net) => nets.push(*net),
+            Address::Fqdn(_) => return None,
+        }
+    }
+    let mut rest = Vec::new();
+    for v6 in [false, true] {
+        if nets.iter().any(|n| matches!(n, ipnet::IpNet::V6(_)) == v6) {
+            rest.extend(
+                super::nets::complement(&nets, v6)
+                    .into_iter()
+                    .map(Address::Net),
+            );
+        }
+    }
+    Some(rest)
+}
+
 fn address_list(text: &str) -> Option<Vec<Address>> {
     let mut out = Vec::new();
     for part in text.split(',') {
@@ -576,13 +599,19 @@ fn command(words: &[Token<'_>], table: &mut Option<String>) -> Result<Command, (
                 let list = address_list(&v).ok_or(())?;
                 let neg = negated || std::mem::take(&mut negate);
                 spec.has_matches = true;
+                let is_source = matches!(text, "-s" | "--source" | "--src");
                 if neg {
-                    // `! -s X`: everyone but X; modelled conservatively.
-                    spec.conditional = true;
-                    if matches!(text, "-s" | "--source" | "--src") {
+                    // `! -s X`: everyone but X, as the prefixes of everything else (the usual
+                    // way to write a whitelist drop); a name cannot be complemented.
+                    if is_source {
                         spec.src_negated = true;
                     }
-                } else if matches!(text, "-s" | "--source" | "--src") {
+                    match everything_but(&list) {
+                        Some(rest) if is_source => spec.src = rest,
+                        Some(rest) => spec.dst = rest,
+                        None => spec.conditional = true,
+                    }
+                } else if is_source {
                     spec.src = list;
                 } else {
                     spec.dst = list;

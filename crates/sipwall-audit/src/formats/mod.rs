@@ -50,6 +50,7 @@ macro_rules! formats {
 }
 
 pub mod linux;
+pub(crate) mod nets;
 pub(crate) mod ports;
 
 formats! {
