@@ -2,7 +2,7 @@
 //! (below RFC 4787's two minutes when the profile is silent). The effective timeout of a port is
 //! the last port-scoped timeout containing it, else the last global one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
 use sipwall_firewall::model::{PortRange, Ports, Protocol, TimeoutScope};
 
@@ -81,7 +81,7 @@ pub(super) fn check(
             let found = format!(
                 "UDP sessions to {short} expire after {} idle; the profile needs at least {} s \
                  ({} s before the first reply).",
-                seconds(timeout),
+                seconds(&timeout),
                 wanted.replied_seconds,
                 wanted.unreplied_seconds
             );
@@ -115,75 +115,169 @@ fn seconds(timeout: &UdpTimeout) -> String {
 }
 
 /// The device timeouts that are shorter than `replied` (or `unreplied`) on some of `ports`,
-/// each with those ports.
-fn too_short<'d>(
-    device: &'d Device,
+/// grouped by their values: one entry per distinct (replied, unreplied) pair, with the evidence
+/// of every timeout that has it and the ports it governs (10 000 per-port timeouts of 30 s are
+/// one statement, not 10 000).
+fn too_short(
+    device: &Device,
     ports: &Ports,
     replied: u32,
     unreplied: u32,
-) -> Vec<(&'d UdpTimeout, Ports)> {
-    let mut short: BTreeMap<usize, Vec<PortRange>> = BTreeMap::new();
+) -> Vec<(UdpTimeout, Ports)> {
+    let mut short: BTreeMap<(Option<u32>, Option<u32>), (Vec<usize>, Vec<PortRange>)> =
+        BTreeMap::new();
     for (segment, index) in segments(device, ports) {
         let Some(index) = index else { continue };
         let timeout = &device.udp_timeouts[index];
         let below = timeout.replied_seconds.is_some_and(|s| s < replied)
             || timeout.unreplied_seconds.is_some_and(|s| s < unreplied);
         if below {
-            short.entry(index).or_default().push(segment);
+            let entry = short
+                .entry((timeout.replied_seconds, timeout.unreplied_seconds))
+                .or_default();
+            if entry.0.last() != Some(&index) {
+                entry.0.push(index);
+            }
+            entry.1.push(segment);
         }
     }
     short
-        .into_iter()
-        .map(|(index, ranges)| (&device.udp_timeouts[index], Ports::from_ranges(ranges)))
+        .into_values()
+        .map(|(indices, ranges)| {
+            let mut merged = device.udp_timeouts[indices[0]].clone();
+            for &index in &indices[1..] {
+                merged
+                    .evidence
+                    .spans
+                    .extend(device.udp_timeouts[index].evidence.spans.iter().copied());
+            }
+            merged.evidence.spans.sort_unstable();
+            merged.evidence.spans.dedup();
+            (merged, Ports::from_ranges(ranges))
+        })
         .collect()
 }
 
 /// `ports` cut into ranges over which the effective timeout is the same, each with the index
-/// of that timeout in `device.udp_timeouts` (`None`: no timeout applies).
+/// of that timeout in `device.udp_timeouts` (`None`: no timeout applies). One sweep over the
+/// scoped timeouts' range ends, the latest timeout winning: O(n log n) in their ranges.
 fn segments(device: &Device, ports: &Ports) -> Vec<(PortRange, Option<usize>)> {
-    let scoped: Vec<(usize, &Ports)> = device
-        .udp_timeouts
-        .iter()
-        .enumerate()
-        .filter_map(|(i, t)| match &t.scope {
-            TimeoutScope::Ports(p) => Some((i, p)),
-            TimeoutScope::Global => None,
-        })
-        .collect();
     let global = device
         .udp_timeouts
         .iter()
         .rposition(|t| t.scope == TimeoutScope::Global);
-    let effective = |port: u16| {
-        scoped
-            .iter()
-            .rev()
-            .find(|(_, p)| p.intersect(&Ports::single(port)).is_some())
-            .map(|(i, _)| *i)
-            .or(global)
-    };
-    let mut out = Vec::new();
-    for range in ports.ranges() {
-        let mut cuts: Vec<u32> = vec![u32::from(range.first)];
-        for (_, p) in &scoped {
-            for r in p.ranges() {
-                for cut in [u32::from(r.first), u32::from(r.last) + 1] {
-                    if cut > u32::from(range.first) && cut <= u32::from(range.last) {
-                        cuts.push(cut);
-                    }
-                }
+    // (position, starts, index): a scoped range starts at `first` and ends before `last + 1`.
+    let mut events: Vec<(u32, bool, usize)> = Vec::new();
+    for (index, timeout) in device.udp_timeouts.iter().enumerate() {
+        if let TimeoutScope::Ports(scoped) = &timeout.scope {
+            for range in scoped.ranges() {
+                events.push((u32::from(range.first), true, index));
+                events.push((u32::from(range.last) + 1, false, index));
             }
         }
-        cuts.sort_unstable();
-        cuts.dedup();
-        for (i, &start) in cuts.iter().enumerate() {
-            let end = cuts
+    }
+    events.sort_unstable();
+    // The effective timeout from each position on, as (start, index) pieces over 0..=65535.
+    let mut pieces: Vec<(u32, Option<usize>)> = vec![(0, global)];
+    let mut active: BinaryHeap<usize> = BinaryHeap::new();
+    let mut ended: HashMap<usize, usize> = HashMap::new();
+    let mut at = 0;
+    while at < events.len() {
+        let position = events[at].0;
+        while at < events.len() && events[at].0 == position {
+            let (_, starts, index) = events[at];
+            if starts {
+                active.push(index);
+            } else {
+                *ended.entry(index).or_default() += 1;
+            }
+            at += 1;
+        }
+        while let Some(top) = active.peek().copied() {
+            match ended.get_mut(&top) {
+                Some(n) if *n > 0 => {
+                    *n -= 1;
+                    active.pop();
+                }
+                _ => break,
+            }
+        }
+        let effective = active.peek().copied().or(global);
+        if pieces.last().map(|p| p.1) != Some(effective) {
+            pieces.push((position, effective));
+        }
+    }
+    let mut out = Vec::new();
+    for range in ports.ranges() {
+        let (first, last) = (u32::from(range.first), u32::from(range.last));
+        for (i, &(start, effective)) in pieces.iter().enumerate() {
+            let end = pieces
                 .get(i + 1)
-                .map(|next| next - 1)
-                .unwrap_or(u32::from(range.last));
-            let (start, end) = (start as u16, end as u16);
-            out.push((PortRange::new(start, end), effective(start)));
+                .map(|next| next.0 - 1)
+                .unwrap_or(u32::from(u16::MAX));
+            let (from, to) = (start.max(first), end.min(last));
+            if from <= to {
+                out.push((PortRange::new(from as u16, to as u16), effective));
+            }
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::Evidence;
+
+    fn timeout(scope: TimeoutScope, seconds: u32) -> UdpTimeout {
+        UdpTimeout {
+            scope,
+            unreplied_seconds: Some(seconds),
+            replied_seconds: Some(seconds),
+            evidence: Evidence::explicit([]),
+        }
+    }
+
+    fn set(ranges: &[(u16, u16)]) -> Ports {
+        Ports::from_ranges(ranges.iter().map(|&(a, b)| PortRange::new(a, b)))
+    }
+
+    #[test]
+    fn the_latest_scoped_timeout_wins_then_the_global_one() {
+        let device = Device {
+            udp_timeouts: vec![
+                timeout(TimeoutScope::Global, 30),
+                timeout(TimeoutScope::Ports(set(&[(5000, 6000)])), 60),
+                timeout(TimeoutScope::Ports(set(&[(5060, 5061), (5070, 5070)])), 300),
+            ],
+            ..Device::default()
+        };
+        let got = segments(&device, &set(&[(4990, 5062), (5070, 5071)]));
+        assert_eq!(
+            got,
+            vec![
+                (PortRange::new(4990, 4999), Some(0)),
+                (PortRange::new(5000, 5059), Some(1)),
+                (PortRange::new(5060, 5061), Some(2)),
+                (PortRange::new(5062, 5062), Some(1)),
+                (PortRange::new(5070, 5070), Some(2)),
+                (PortRange::new(5071, 5071), Some(1)),
+            ]
+        );
+    }
+
+    #[test]
+    fn many_equal_short_timeouts_are_one_statement() {
+        let device = Device {
+            udp_timeouts: (0..5000u16)
+                .map(|i| timeout(TimeoutScope::Ports(Ports::single(10000 + 2 * i)), 30))
+                .collect(),
+            ..Device::default()
+        };
+        let short = too_short(&device, &set(&[(10000, 20000)]), 90, 90);
+        assert_eq!(short.len(), 1);
+        assert_eq!(short[0].0.replied_seconds, Some(30));
+        assert!(short[0].1.intersect(&Ports::single(10000)).is_some());
+        assert!(short[0].1.intersect(&Ports::single(10001)).is_none());
+    }
 }
