@@ -114,6 +114,9 @@ fn seconds(timeout: &UdpTimeout) -> String {
     }
 }
 
+/// A timeout's (replied, unreplied) seconds.
+type Seconds = (Option<u32>, Option<u32>);
+
 /// The device timeouts that are shorter than `replied` (or `unreplied`) on some of `ports`,
 /// grouped by their values: one entry per distinct (replied, unreplied) pair, with the evidence
 /// of every timeout that has it and the ports it governs (10 000 per-port timeouts of 30 s are
@@ -124,8 +127,8 @@ fn too_short(
     replied: u32,
     unreplied: u32,
 ) -> Vec<(UdpTimeout, Ports)> {
-    let mut short: BTreeMap<(Option<u32>, Option<u32>), (Vec<usize>, Vec<PortRange>)> =
-        BTreeMap::new();
+    // (replied, unreplied) → the timeouts with those values and the ranges they govern.
+    let mut short: BTreeMap<Seconds, (Vec<usize>, Vec<PortRange>)> = BTreeMap::new();
     for (segment, index) in segments(device, ports) {
         let Some(index) = index else { continue };
         let timeout = &device.udp_timeouts[index];
