@@ -1,6 +1,7 @@
 //! The terminal report: each finding with its evidence drawn under the export's own lines, the
 //! rationale, the requirement and its sources, and the fix.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use crate::device::Certainty;
@@ -39,13 +40,13 @@ pub fn render(report: &Report, source: &Source, unknown_lines: &[u32]) -> String
     if !unknown_lines.is_empty() {
         let _ = writeln!(out, "\nlines not understood:");
         for &line in unknown_lines {
-            let _ = writeln!(out, "{line:>6} | {}", source.line(line));
+            let _ = writeln!(out, "{line:>6} | {}", printable(source.line(line)));
         }
     }
     if !report.notes.is_empty() {
         let _ = writeln!(out, "\nnotes:");
         for note in &report.notes {
-            let _ = writeln!(out, "  - {note}");
+            let _ = writeln!(out, "  - {}", printable(note));
         }
     }
     out.push('\n');
@@ -83,6 +84,24 @@ pub fn summary(report: &Report) -> String {
     )
 }
 
+/// The text with every control character shown as one visible character: a hostile export
+/// must not drive the terminal (escape sequences that clear the screen or set the clipboard
+/// next to a paste-ready fix). One character in, one out, so the `^^^` underline stays aligned.
+fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| match c {
+                '\t' => ' ',
+                c if c.is_control() => '\u{FFFD}',
+                c => c,
+            })
+            .collect(),
+    )
+}
+
 fn finding_text(out: &mut String, finding: &Finding, source: &Source) {
     let certainty = match finding.certainty {
         Certainty::Explicit => "explicit".to_string(),
@@ -96,7 +115,7 @@ fn finding_text(out: &mut String, finding: &Finding, source: &Source) {
         finding.id,
         finding.title
     );
-    let _ = writeln!(out, "  found: {}", finding.found);
+    let _ = writeln!(out, "  found: {}", printable(&finding.found));
     if let Certainty::DefaultInferred { default } = finding.certainty {
         let _ = writeln!(
             out,
@@ -108,7 +127,7 @@ fn finding_text(out: &mut String, finding: &Finding, source: &Source) {
     spans.sort();
     for span in spans {
         let line = source.line(span.line);
-        let _ = writeln!(out, "  {:>6} | {line}", span.line);
+        let _ = writeln!(out, "  {:>6} | {}", span.line, printable(line));
         let start = line
             .get(..span.start as usize)
             .map(|s| s.chars().count())
@@ -136,7 +155,18 @@ fn finding_text(out: &mut String, finding: &Finding, source: &Source) {
             fix.command
         );
         for line in fix.text.lines() {
-            let _ = writeln!(out, "    | {line}");
+            let _ = writeln!(out, "    | {}", printable(line));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_cannot_reach_the_terminal() {
+        assert_eq!(printable("plain"), "plain");
+        assert_eq!(printable("a\x1b[2Jb\tc\u{9b}d"), "a\u{FFFD}[2Jb c\u{FFFD}d");
     }
 }

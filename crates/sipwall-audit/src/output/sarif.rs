@@ -44,8 +44,8 @@ pub fn render(report: &Report, source: &Source) -> Value {
                             "artifactLocation": {"uri": uri},
                             "region": {
                                 "startLine": span.line,
-                                "startColumn": span.start + 1,
-                                "endColumn": span.end.max(span.start) + 1,
+                                "startColumn": column(source.line(span.line), span.start),
+                                "endColumn": column(source.line(span.line), span.end.max(span.start)),
                                 "snippet": {"text": source.line(span.line)},
                             },
                         }})
@@ -89,6 +89,7 @@ pub fn render(report: &Report, source: &Source) -> Value {
             }},
             "artifacts": [{"location": {"uri": uri}}],
             "results": results,
+            "columnKind": "unicodeCodePoints",
             "properties": {
                 "profile": report.profile,
                 "format": report.format.id(),
@@ -117,6 +118,16 @@ fn file_uri(path: &str) -> String {
     out
 }
 
+/// The 1-based column, in Unicode code points (the run's `columnKind`), of byte offset `at`.
+fn column(line: &str, at: u32) -> usize {
+    let at = (at as usize).min(line.len());
+    let mut boundary = at;
+    while !line.is_char_boundary(boundary) {
+        boundary -= 1;
+    }
+    line[..boundary].chars().count() + 1
+}
+
 fn level(severity: Severity) -> &'static str {
     match severity {
         Severity::Critical | Severity::High => "error",
@@ -142,5 +153,15 @@ mod tests {
         assert_eq!(file_uri("/tmp/fw.conf"), "file:///tmp/fw.conf");
         assert_eq!(file_uri("asa#5512_9.12 x.txt"), "asa%235512_9.12%20x.txt");
         assert_eq!(file_uri("<stdin>"), "%3Cstdin%3E");
+    }
+
+    #[test]
+    fn columns_count_code_points() {
+        use super::column;
+        let line = "set comment \"Büro\" sip";
+        let at = line.find("sip").unwrap() as u32;
+        assert_eq!(column(line, at), line[..at as usize].chars().count() + 1);
+        assert_eq!(column(line, 0), 1);
+        assert_eq!(column(line, 999), line.chars().count() + 1);
     }
 }
