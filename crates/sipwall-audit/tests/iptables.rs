@@ -749,3 +749,35 @@ fn an_accept_limited_to_some_source_ports_does_not_cover_a_required_flow() {
         );
     }
 }
+
+/// `iptables-save; ip6tables-save` in one file: the IPv6 table's accepts must not stand in for
+/// IPv4 accepts that are missing (the walk has no address families).
+#[test]
+fn ipv6_accepts_do_not_cover_missing_ipv4_accepts() {
+    let options = Options::default();
+    let id = "fonality-pbxtra";
+    let text = common::render(Vendor::Iptables, id, &options);
+    let parts = sipwall_firewall::vendors::iptables::sections(&text).expect("v4 and v6 parts");
+    let v4_without_outbound: String = parts[0]
+        .1
+        .lines()
+        .filter(|l| !(l.contains("-i lan0 -o wan0") && l.ends_with("-j ACCEPT")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(v4_without_outbound, parts[0].1);
+    assert!(
+        text.contains(&parts[0].1),
+        "the v4 part is a piece of the rendering"
+    );
+    let broken = text.replacen(&parts[0].1, &v4_without_outbound, 1);
+    let hints = Hints::default();
+    assert_eq!(
+        common::audit_ids(Format::Iptables, &text, &hints, id, &options),
+        Vec::<&str>::new()
+    );
+    let ids = common::audit_ids(Format::Iptables, &broken, &hints, id, &options);
+    assert!(
+        !ids.is_empty() && ids.iter().all(|i| *i == "ACL-001"),
+        "{ids:?}"
+    );
+}

@@ -1504,9 +1504,25 @@ impl<'a> Evaluator<'a> {
             }
         }
         self.forwarded = self.summarize_forwards();
-        for table in &reader.tables {
+        // Which filter table is IPv6: `ip6tables …` command lines say so; in a save file the
+        // convention is `iptables-save; ip6tables-save`, so every filter table after the first.
+        let v6_tables: Vec<usize> = reader
+            .script_tables
+            .iter()
+            .filter(|((v6, kind), _)| *v6 && *kind == TableKind::Filter)
+            .map(|(_, at)| *at)
+            .collect();
+        let mut first_filter: Option<usize> = None;
+        for (at, table) in reader.tables.iter().enumerate() {
             match table.kind {
                 TableKind::Filter => {
+                    let first = *first_filter.get_or_insert(at);
+                    let is_v6 = if reader.script_tables.is_empty() {
+                        at != first
+                    } else {
+                        v6_tables.contains(&at)
+                    };
+                    let marks = (inbound.len(), outbound.len(), to_device.len());
                     let hits = self.hits(table, "FORWARD");
                     for hit in hits {
                         self.filter_hit(hit, false, &mut inbound, &mut outbound, &mut to_device);
@@ -1514,6 +1530,18 @@ impl<'a> Evaluator<'a> {
                     let hits = self.hits(table, "INPUT");
                     for hit in hits {
                         self.filter_hit(hit, true, &mut inbound, &mut outbound, &mut to_device);
+                    }
+                    if is_v6 {
+                        // The walk has no address families: an IPv6 rule must neither stand in
+                        // for a missing IPv4 accept nor block IPv4 flows. Conditional, it counts
+                        // only as possible exposure (an IPv6 accept of a named port).
+                        for rule in inbound[marks.0..]
+                            .iter_mut()
+                            .chain(outbound[marks.1..].iter_mut())
+                            .chain(to_device[marks.2..].iter_mut())
+                        {
+                            rule.conditional = true;
+                        }
                     }
                     if !filter_seen {
                         filter_seen = true;
