@@ -61,13 +61,8 @@ impl<'a> Out<'a> {
         if !self.explain {
             return;
         }
-        self.note(headline);
-        for origin in origins {
-            self.note(&format!("  requirement: {}", origin.requirement));
-            for source in &origin.sources {
-                let text = format!("    source: {}", crate::vendors::source_text(source));
-                self.note(&text);
-            }
+        for line in crate::vendors::explanation(headline, origins) {
+            self.note(&line);
         }
     }
 
@@ -94,19 +89,8 @@ pub(in crate::vendors) fn mask(prefix: u8) -> Ipv4Addr {
     Ipv4Addr::from(bits)
 }
 
-/// An object / ACL name: letters, digits and `-_.`; at most `max` characters.
-pub(in crate::vendors) fn name(text: &str, max: usize) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '-'
-            }
-        })
-        .take(max)
-        .collect()
-}
+/// An object / ACL name: the shared rule of the zone-based dialects.
+pub(in crate::vendors) use crate::vendors::object_name as name;
 
 /// Seconds as the ASA `hh:mm:ss` form (`90` → `0:01:30`).
 pub(in crate::vendors) fn hms(seconds: u32) -> String {

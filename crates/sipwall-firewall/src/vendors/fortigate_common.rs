@@ -157,13 +157,8 @@ impl Out<'_> {
         if !self.explain {
             return;
         }
-        self.note(indent, headline);
-        for origin in origins {
-            self.note(indent, &format!("  requirement: {}", origin.requirement));
-            for source in &origin.sources {
-                let text = format!("    source: {}", crate::vendors::source_text(source));
-                self.note(indent, &text);
-            }
+        for line in crate::vendors::explanation(headline, origins) {
+            self.note(indent, &line);
         }
     }
 }
@@ -330,11 +325,7 @@ fn limitations(policy: &Policy, addresses: &Addresses, dialect: Dialect) -> Vec<
                    number differs per unit and deleting a guessed number could remove another \
                    helper (the steps are in the SIP ALG block)"
                 .into(),
-            origins: policy
-                .algs
-                .iter()
-                .flat_map(|a| a.origins.clone())
-                .collect(),
+            origins: policy.algs.iter().flat_map(|a| a.origins.clone()).collect(),
         });
     }
     if policy.zones.vdom.is_none() {

@@ -383,13 +383,8 @@ impl Out<'_> {
         if !self.explain {
             return;
         }
-        self.note(headline);
-        for origin in origins {
-            self.note(&format!("  requirement: {}", origin.requirement));
-            for source in &origin.sources {
-                let text = format!("    source: {}", crate::vendors::source_text(source));
-                self.note(&text);
-            }
+        for line in crate::vendors::explanation(headline, origins) {
+            self.note(&line);
         }
     }
 

@@ -160,13 +160,8 @@ impl<'a> Out<'a> {
         if !self.explain {
             return;
         }
-        self.note(headline);
-        for origin in origins {
-            self.note(&format!("  requirement: {}", origin.requirement));
-            for source in &origin.sources {
-                let text = format!("    source: {}", crate::vendors::source_text(source));
-                self.note(&text);
-            }
+        for line in crate::vendors::explanation(headline, origins) {
+            self.note(&line);
         }
     }
 
@@ -184,16 +179,7 @@ impl<'a> Out<'a> {
 
 /// A Junos name: letters, digits and `-_.`; at most `NAME_MAX` characters.
 fn name(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '-'
-            }
-        })
-        .take(NAME_MAX)
-        .collect()
+    super::object_name(text, NAME_MAX)
 }
 
 /// Address-book entries: one per distinct address.

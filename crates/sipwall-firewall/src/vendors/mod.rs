@@ -147,6 +147,34 @@ pub(crate) fn source_text(source: &Source) -> String {
     text
 }
 
+/// An object, rule or group name the zone-based dialects accept (ASA, IOS, Junos, PAN-OS):
+/// letters, digits and `-_.`, anything else as `-`; at most `max` characters.
+pub(crate) fn object_name(text: &str, max: usize) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(max)
+        .collect()
+}
+
+/// What `--explain` writes above a block, one comment line each: the headline, then every
+/// requirement and its sources. Every dialect prints these lines in its own comment syntax.
+pub(crate) fn explanation(headline: &str, origins: &[Origin]) -> Vec<String> {
+    let mut lines = vec![headline.to_string()];
+    for origin in origins {
+        lines.push(format!("  requirement: {}", origin.requirement));
+        for source in &origin.sources {
+            lines.push(format!("    source: {}", source_text(source)));
+        }
+    }
+    lines
+}
+
 /// A rendered configuration and what it could not express.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Rendering {

@@ -342,13 +342,8 @@ impl Out<'_> {
         if !self.explain {
             return;
         }
-        self.note(indent, headline);
-        for origin in origins {
-            self.note(indent, &format!("  requirement: {}", origin.requirement));
-            for source in &origin.sources {
-                let text = format!("    source: {}", crate::vendors::source_text(source));
-                self.note(indent, &text);
-            }
+        for line in crate::vendors::explanation(headline, origins) {
+            self.note(indent, &line);
         }
     }
 
