@@ -71,9 +71,8 @@ impl<'a> Out<'a> {
         let policy = self.policy;
         if self.explain && !policy.documents.is_empty() {
             self.bang();
-            self.note("Documents the sources below cite:");
-            for doc in &policy.documents {
-                self.note(&format!("  {}: {} ({})", doc.id, doc.title, doc.location));
+            for line in crate::vendors::document_lines(policy) {
+                self.note(&line);
             }
         }
     }

@@ -527,12 +527,8 @@ fn header(out: &mut Out<'_>, limitations: &[Limitation], dialect: Dialect, vendo
     }
     if out.explain && !policy.documents.is_empty() {
         out.line(0, "#");
-        out.note(0, "Documents the sources below cite:");
-        for doc in &policy.documents {
-            out.note(
-                0,
-                &format!("  {}: {} ({})", doc.id, doc.title, doc.location),
-            );
+        for line in crate::vendors::document_lines(policy) {
+            out.note(0, &line);
         }
     }
     if !limitations.is_empty() {

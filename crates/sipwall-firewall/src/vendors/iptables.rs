@@ -674,9 +674,8 @@ fn explain_documents(out: &mut Out<'_>) {
         return;
     }
     out.line("#");
-    out.note("Documents the sources below cite:");
-    for doc in out.policy.documents.clone() {
-        out.note(&format!("  {}: {} ({})", doc.id, doc.title, doc.location));
+    for line in crate::vendors::document_lines(out.policy) {
+        out.note(&line);
     }
 }
 

@@ -175,6 +175,19 @@ pub(crate) fn explanation(headline: &str, origins: &[Origin]) -> Vec<String> {
     lines
 }
 
+/// What `--explain` writes at the end: the documents the sources cite, one line each after a
+/// headline.
+pub(crate) fn document_lines(policy: &Policy) -> Vec<String> {
+    std::iter::once("Documents the sources below cite:".to_string())
+        .chain(
+            policy
+                .documents
+                .iter()
+                .map(|doc| format!("  {}: {} ({})", doc.id, doc.title, doc.location)),
+        )
+        .collect()
+}
+
 /// A rendered configuration and what it could not express.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Rendering {

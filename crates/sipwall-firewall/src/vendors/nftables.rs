@@ -540,12 +540,8 @@ fn explain_documents(out: &mut Out<'_>) {
         return;
     }
     out.line(0, "#");
-    out.note(0, "Documents the sources below cite:");
-    for doc in out.policy.documents.clone() {
-        out.note(
-            0,
-            &format!("  {}: {} ({})", doc.id, doc.title, doc.location),
-        );
+    for line in crate::vendors::document_lines(out.policy) {
+        out.note(0, &line);
     }
 }
 

@@ -70,9 +70,8 @@ impl<'a> Script<'a> {
         }
         if self.explain && !policy.documents.is_empty() {
             self.line("#");
-            self.note("Documents the sources below cite:");
-            for doc in &policy.documents {
-                self.note(&format!("  {}: {} ({})", doc.id, doc.title, doc.location));
+            for line in crate::vendors::document_lines(policy) {
+                self.note(&line);
             }
         }
         if !limitations.is_empty() {

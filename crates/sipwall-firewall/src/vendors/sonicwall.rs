@@ -417,9 +417,8 @@ fn explain_documents(out: &mut Steps<'_>) -> bool {
         return false;
     }
     out.blank();
-    out.note("Documents the sources below cite:");
-    for doc in &policy.documents {
-        out.note(&format!("  {}: {} ({})", doc.id, doc.title, doc.location));
+    for line in crate::vendors::document_lines(policy) {
+        out.note(&line);
     }
     true
 }
