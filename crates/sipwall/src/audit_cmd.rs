@@ -148,13 +148,10 @@ fn live_source() -> Result<Source, CliError> {
     if !text.ends_with('\n') {
         text.push('\n');
     }
-    for key in [
-        "nf_conntrack_udp_timeout",
-        "nf_conntrack_udp_timeout_stream",
-        "nf_conntrack_helper",
-    ] {
-        if let Ok(value) = std::fs::read_to_string(format!("/proc/sys/net/netfilter/{key}")) {
-            text.push_str(&format!("net.netfilter.{key} = {}\n", value.trim()));
+    for key in sipwall_audit::formats::linux::CONNTRACK_KEYS {
+        let path = format!("/proc/sys/{}", key.replace('.', "/"));
+        if let Ok(value) = std::fs::read_to_string(path) {
+            text.push_str(&format!("{key} = {}\n", value.trim()));
         }
     }
     Ok(Source::new("<live: nft -j list ruleset + sysctl>", text))

@@ -17,6 +17,8 @@ pub(crate) const UDP_TIMEOUT_KEY: &str = "net.netfilter.nf_conntrack_udp_timeout
 pub(crate) const UDP_TIMEOUT_STREAM_KEY: &str = "net.netfilter.nf_conntrack_udp_timeout_stream";
 /// The automatic helper assignment switch (kernels before 6.0).
 pub(crate) const HELPER_KEY: &str = "net.netfilter.nf_conntrack_helper";
+/// The conntrack settings the parsers read, as `sipwall audit --live` collects them.
+pub const CONNTRACK_KEYS: [&str; 3] = [UDP_TIMEOUT_KEY, UDP_TIMEOUT_STREAM_KEY, HELPER_KEY];
 
 /// Since Linux 4.7 conntrack helpers (the kernel SIP ALG) are attached only by explicit rules.
 pub const HELPER_DEFAULT: VendorDefault = VendorDefault {
