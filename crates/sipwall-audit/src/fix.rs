@@ -130,7 +130,9 @@ mod tests {
             .profile;
         let policy = Policy::from_profile(&profile, &Options::default()).unwrap();
         let rule = policy.rules[0].name.clone();
-        let port = policy.rules[0].destination_ports.ranges()[0].first.to_string();
+        let port = policy.rules[0].destination_ports.ranges()[0]
+            .first
+            .to_string();
         for vendor in Vendor::ALL {
             for concern in [Concern::Alg, Concern::Timeouts, Concern::SourceNat] {
                 let fix = render(&policy, *vendor, &finding(concern, &[]))
